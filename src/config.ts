@@ -1,0 +1,80 @@
+// The service's configuration: one zod schema over the environment, parsed once at start and passed down.
+import { z } from "zod";
+import { LOG_LEVELS } from "./log.ts";
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === "true" || v === "1" || v === "yes"));
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const optionalUrl = z.preprocess(emptyAsUndefined, z.url().optional());
+
+export const configSchema = z
+  .object({
+    PORT: int(3000).pipe(z.number().max(65535)),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional()),
+    DATA_DIR: z.string().min(1).default("./data"),
+    EMAIL: optionalString,
+    PASSWORD: optionalString,
+    HEADLESS: bool(true),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+
+    RATE_LIMIT_GENERATIONS_PER_MINUTE: int(10, 1),
+    RATE_LIMIT_STATUS_PER_MINUTE: int(120, 1),
+    MAX_ACTIVE_VIDEOS_PER_USER: int(10, 1),
+    MAX_QUEUE_DEPTH: int(1000, 1),
+    JOB_DEADLINE_MINUTES: int(30, 1),
+
+    /** Which generator the dispatcher drives: the browser sidecar (default) or none (API only). */
+    GENERATOR: z.enum(["browser", "none"]).default("browser"),
+    /** Fallback cap on generations at once per account when the plan does not say. */
+    PIXVERSE_CONCURRENCY: int(2, 1),
+    PIXVERSE_WEB_URL: optionalUrl,
+    PIXVERSE_API_URL: optionalUrl,
+    CHROMIUM_PATH: z.string().min(1).default("/usr/bin/chromium"),
+    /** Where the signed-in browser session (storage state) is kept; owner-only permissions. */
+    SESSION_DIR: optionalString,
+    /** How long a headed browser waits for a person to finish a login that needs one. */
+    HUMAN_LOGIN_TIMEOUT_SECONDS: int(600, 1),
+    BROWSER_TIMEZONE: z.string().min(1).default("UTC"),
+    /** Port of the bundled simulator in demo mode (0 = any free port). */
+    SIM_PORT: int(0).pipe(z.number().max(65535)),
+    /** How long a simulated generation takes in demo mode. */
+    SIM_GENERATION_MS: int(4000),
+    /** Stable id of this instance for job locks; default: Fly machine id or host name. */
+    INSTANCE_ID: optionalString,
+  })
+  .refine((c) => (c.EMAIL === undefined) === (c.PASSWORD === undefined), {
+    message: "EMAIL and PASSWORD must be set together (or both left unset for demo mode)",
+    path: ["EMAIL"],
+  });
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  /** No credentials: drive the bundled simulator instead of Pixverse. */
+  demo: boolean;
+  sessionDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parse the environment; a bad value is reported by variable name only, never by value. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`);
+    throw new ConfigError(problems);
+  }
+  const c = parsed.data;
+  return { ...c, demo: c.EMAIL === undefined, sessionDir: c.SESSION_DIR ?? `${c.DATA_DIR}/session` };
+}

@@ -1,0 +1,53 @@
+// Group commit: requests that arrive while a batch is being committed wait for the next batch, so one
+// transaction (one WAL flush) answers many requests. Under light load a batch is a single request.
+export interface BatcherOptions<T> {
+  maxItems: number;
+  /** Bound on a batch's payload (images), so a batch never holds hundreds of MB at once. */
+  maxBytes: number;
+  sizeOf: (item: T) => number;
+}
+
+export function createBatcher<T, R>(flush: (items: T[]) => Promise<R[]>, options: BatcherOptions<T>) {
+  type Pending = { item: T; resolve: (r: R) => void; reject: (e: unknown) => void };
+  let queue: Pending[] = [];
+  let running = false;
+
+  function takeBatch(): Pending[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < queue.length && n < options.maxItems) {
+      const size = options.sizeOf(queue[n]!.item);
+      if (n > 0 && bytes + size > options.maxBytes) break;
+      bytes += size;
+      n++;
+    }
+    const batch = queue.slice(0, n);
+    queue = queue.slice(n);
+    return batch;
+  }
+
+  async function drain(): Promise<void> {
+    running = true;
+    while (queue.length > 0) {
+      const batch = takeBatch();
+      try {
+        const results = await flush(batch.map((p) => p.item));
+        batch.forEach((p, i) => p.resolve(results[i]!));
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+      }
+    }
+    running = false;
+  }
+
+  return {
+    add(item: T): Promise<R> {
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        if (!running) void drain();
+      });
+    },
+    /** Items waiting for the next batch (not counting the one being committed). */
+    pending: () => queue.length,
+  };
+}

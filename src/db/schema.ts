@@ -1,0 +1,71 @@
+// The database schema: `videos` is both the record of every request and the job queue.
+import { sql } from "drizzle-orm";
+import { bigint, customType, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => "bytea" });
+
+export const videos = pgTable(
+  "videos",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    appBundleId: text("app_bundle_id").notNull(),
+    apphudUserId: text("apphud_user_id").notNull(),
+    clientIp: text("client_ip"),
+    kind: text("kind", { enum: ["t2v", "i2v"] }).notNull(),
+    prompt: text("prompt").notNull(),
+    state: text("state", {
+      enum: ["queued", "submitting", "generating", "succeeded", "failed", "moderated", "deleted"],
+    })
+      .notNull()
+      .default("queued"),
+    /** The Pixverse account that holds (or held) this job; null until it is submitted. */
+    account: text("account"),
+    pixverseVideoId: text("pixverse_video_id"),
+    pixverseStatus: integer("pixverse_status"),
+    resultUrl: text("result_url"),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    lockOwner: text("lock_owner"),
+    lockedAt: timestamp("locked_at", { withTimezone: true }),
+    /** When the last submission started: reconciliation looks for Pixverse videos made after it. */
+    submittedAt: timestamp("submitted_at", { withTimezone: true }),
+    deadlineAt: timestamp("deadline_at", { withTimezone: true }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    // Claiming: the oldest due queued job.
+    index("videos_queued_idx").on(t.nextAttemptAt, t.id).where(sql`${t.state} = 'queued'`),
+    // Polling and reconciliation: every job at or on its way to Pixverse.
+    index("videos_in_flight_idx").on(t.state, t.lockedAt).where(sql`${t.state} in ('submitting', 'generating')`),
+    // The per-user limit on unfinished videos.
+    index("videos_user_active_idx")
+      .on(t.appBundleId, t.apphudUserId)
+      .where(sql`${t.state} in ('queued', 'submitting', 'generating')`),
+    // Deadlines of unfinished jobs.
+    index("videos_active_deadline_idx").on(t.deadlineAt).where(sql`${t.state} in ('queued', 'submitting', 'generating')`),
+  ],
+);
+
+/** The uploaded image of an i2v job, kept in the database (another instance may submit it) until Pixverse has it. */
+export const videoImages = pgTable("video_images", {
+  videoId: bigint("video_id", { mode: "number" })
+    .primaryKey()
+    .references(() => videos.id, { onDelete: "cascade" }),
+  bytes: bytea("bytes").notNull(),
+  type: text("type", { enum: ["png", "jpg", "webp"] }).notNull(),
+  width: integer("width").notNull(),
+  height: integer("height").notNull(),
+});
+
+/** Counters kept exact by triggers, so limits never count rows on the hot path. */
+export const queueStats = pgTable("queue_stats", {
+  id: integer("id").primaryKey(),
+  /** Jobs not yet handed to Pixverse: queued + submitting. */
+  waiting: integer("waiting").notNull().default(0),
+});
+
+export type VideoRow = typeof videos.$inferSelect;

@@ -1,0 +1,58 @@
+// Answers status reads mostly from memory. A finished video never changes, so it is cached for good
+// (bounded by count); an unfinished one is re-read from the database when its entry is older than `maxAgeMs`
+// (another instance may have moved it). This instance's own changes update the cache at once.
+import type { StatusRow } from "./videos.ts";
+import { isFinal } from "../domain/status.ts";
+
+export interface StatusCacheOptions {
+  maxAgeMs: number;
+  maxEntries: number;
+  now?: () => number;
+}
+
+export function createStatusCache(load: (id: number) => Promise<StatusRow | null>, options: StatusCacheOptions) {
+  type Entry = { row: StatusRow | null; at: number };
+  const entries = new Map<number, Entry>();
+  const inflight = new Map<number, Promise<StatusRow | null>>();
+  const now = options.now ?? Date.now;
+
+  function store(id: number, row: StatusRow | null): void {
+    if (entries.size >= options.maxEntries && !entries.has(id)) {
+      // Map iteration order is insertion order: drop the oldest entry.
+      const oldest = entries.keys().next().value;
+      if (oldest !== undefined) entries.delete(oldest);
+    }
+    entries.set(id, { row, at: now() });
+  }
+
+  return {
+    async get(id: number): Promise<StatusRow | null> {
+      const hit = entries.get(id);
+      if (hit && ((hit.row !== null && isFinal(hit.row.state)) || now() - hit.at < options.maxAgeMs)) return hit.row;
+      // Concurrent readers of the same id share one database read.
+      let pending = inflight.get(id);
+      if (!pending) {
+        pending = load(id).then(
+          (row) => {
+            inflight.delete(id);
+            store(id, row);
+            return row;
+          },
+          (e) => {
+            inflight.delete(id);
+            throw e;
+          },
+        );
+        inflight.set(id, pending);
+      }
+      return pending;
+    },
+    /** This instance changed the row: forget it, so the next read sees the database. */
+    forget(id: number): void {
+      entries.delete(id);
+    },
+    size: () => entries.size,
+  };
+}
+
+export type StatusCache = ReturnType<typeof createStatusCache>;

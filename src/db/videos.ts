@@ -1,0 +1,369 @@
+// The one file that writes SQL for videos: inserting requests, reading a status, and the queue's
+// claim → submit → poll → record transitions. Every statement is safe with several instances on one database.
+import { sql } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import type { FinalState, JobState } from "../domain/status.ts";
+import type { ImageType } from "../domain/limits.ts";
+
+export interface NewVideo {
+  appBundleId: string;
+  apphudUserId: string;
+  clientIp: string | null;
+  kind: "t2v" | "i2v";
+  prompt: string;
+  image?: { bytes: Uint8Array; type: ImageType; width: number; height: number };
+}
+
+export interface InsertLimits {
+  maxActivePerUser: number;
+  maxQueueDepth: number;
+  deadlineMinutes: number;
+}
+
+export type InsertOutcome = { ok: true; id: number } | { ok: false; limit: "active_videos_per_user" | "queue_depth" };
+
+export interface StatusRow {
+  id: number;
+  appBundleId: string;
+  apphudUserId: string;
+  state: JobState;
+  resultUrl: string | null;
+}
+
+export interface Job {
+  id: number;
+  kind: "t2v" | "i2v";
+  prompt: string;
+  state: JobState;
+  attempts: number;
+  pixverseVideoId: string | null;
+  account: string | null;
+  submittedAt: Date | null;
+  createdAt: Date;
+  deadlineAt: Date;
+}
+
+export interface JobImage {
+  bytes: Uint8Array;
+  type: ImageType;
+  width: number;
+  height: number;
+}
+
+// Serializes request inserts across instances so that the limits hold exactly; held only for one short batch.
+const INSERT_LOCK_KEY = 0x76696473;
+
+type Row = Record<string, unknown>;
+
+async function rows(db: Db, query: ReturnType<typeof sql>): Promise<Row[]> {
+  const result = (await db.execute(query)) as unknown as { rows: Row[] };
+  return result.rows;
+}
+
+/** Raw SQL returns timestamps as PostgreSQL text (`2026-11-25 17:00:00.12+00`); make them Dates. */
+function toDate(v: unknown): Date | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v;
+  return new Date(String(v).replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00"));
+}
+
+function toJob(r: Row): Job {
+  return {
+    id: Number(r.id),
+    kind: r.kind as Job["kind"],
+    prompt: String(r.prompt),
+    state: r.state as JobState,
+    attempts: Number(r.attempts),
+    pixverseVideoId: (r.pixverse_video_id as string | null) ?? null,
+    account: (r.account as string | null) ?? null,
+    submittedAt: toDate(r.submitted_at),
+    createdAt: toDate(r.created_at)!,
+    deadlineAt: toDate(r.deadline_at)!,
+  };
+}
+
+const JOB_COLUMNS = sql.raw(
+  "id, kind, prompt, state, attempts, pixverse_video_id, account, submitted_at, created_at, deadline_at",
+);
+
+export function createVideoRepository(db: Db) {
+  return {
+    /**
+     * Insert a batch of requests in one transaction (one commit for all: group commit), enforcing the
+     * per-user and queue-depth limits exactly. Outcomes come back in the order of `batch`.
+     */
+    async insertBatch(batch: NewVideo[], limits: InsertLimits): Promise<InsertOutcome[]> {
+      return db.transaction(async (tx) => {
+        const t = tx as unknown as Db;
+        await t.execute(sql`select pg_advisory_xact_lock(${INSERT_LOCK_KEY})`);
+        const [stats] = await rows(t, sql`select waiting from queue_stats where id = 1`);
+        let room = limits.maxQueueDepth - Number(stats?.waiting ?? 0);
+        const owners = JSON.stringify(batch.map((v) => ({ a: v.appBundleId, u: v.apphudUserId })));
+        const counts = await rows(
+          t,
+          sql`select v.app_bundle_id as a, v.apphud_user_id as u, count(*)::int as n
+              from videos v
+              where v.state in ('queued', 'submitting', 'generating')
+                and (v.app_bundle_id, v.apphud_user_id) in (select x.a, x.u from jsonb_to_recordset(${owners}::jsonb) as x(a text, u text))
+              group by 1, 2`,
+        );
+        const active = new Map<string, number>();
+        for (const c of counts) active.set(ownerKey(String(c.a), String(c.u)), Number(c.n));
+
+        const outcomes: (InsertOutcome | null)[] = [];
+        const accepted: NewVideo[] = [];
+        for (const v of batch) {
+          const key = ownerKey(v.appBundleId, v.apphudUserId);
+          const n = active.get(key) ?? 0;
+          if (room <= 0) outcomes.push({ ok: false, limit: "queue_depth" });
+          else if (n >= limits.maxActivePerUser) outcomes.push({ ok: false, limit: "active_videos_per_user" });
+          else {
+            active.set(key, n + 1);
+            room--;
+            accepted.push(v);
+            outcomes.push(null);
+          }
+        }
+        if (accepted.length === 0) return outcomes as InsertOutcome[];
+
+        const payload = JSON.stringify(
+          accepted.map((v, i) => ({ o: i, a: v.appBundleId, u: v.apphudUserId, ip: v.clientIp, k: v.kind, p: v.prompt })),
+        );
+        const inserted = await rows(
+          t,
+          sql`insert into videos (app_bundle_id, apphud_user_id, client_ip, kind, prompt, deadline_at)
+              select x.a, x.u, x.ip, x.k, x.p, now() + make_interval(mins => ${limits.deadlineMinutes})
+              from jsonb_to_recordset(${payload}::jsonb) as x(o int, a text, u text, ip text, k text, p text)
+              order by x.o
+              returning id`,
+        );
+        // Identity values are drawn in insertion order and the batch holds the insert lock, so sorted ids
+        // correspond to the batch order.
+        const ids = inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
+        let next = 0;
+        for (let i = 0; i < outcomes.length; i++) {
+          if (outcomes[i] !== null) continue;
+          const v = accepted[next]!;
+          const id = ids[next++]!;
+          outcomes[i] = { ok: true, id };
+          if (v.image) {
+            await t.execute(
+              sql`insert into video_images (video_id, bytes, type, width, height)
+                  values (${id}, ${v.image.bytes}, ${v.image.type}, ${v.image.width}, ${v.image.height})`,
+            );
+          }
+        }
+        return outcomes as InsertOutcome[];
+      });
+    },
+
+    async findStatus(id: number): Promise<StatusRow | null> {
+      const [r] = await rows(
+        db,
+        sql`select id, app_bundle_id, apphud_user_id, state, result_url from videos where id = ${id}`,
+      );
+      if (!r) return null;
+      return {
+        id: Number(r.id),
+        appBundleId: String(r.app_bundle_id),
+        apphudUserId: String(r.apphud_user_id),
+        state: r.state as JobState,
+        resultUrl: (r.result_url as string | null) ?? null,
+      };
+    },
+
+    async findJob(id: number): Promise<(Job & { errorCode: string | null; lockOwner: string | null; resultUrl: string | null; nextAttemptAt: Date }) | null> {
+      const [r] = await rows(db, sql`select *, ${JOB_COLUMNS} from videos where id = ${id}`);
+      if (!r) return null;
+      return {
+        ...toJob(r),
+        errorCode: (r.error_code as string | null) ?? null,
+        lockOwner: (r.lock_owner as string | null) ?? null,
+        resultUrl: (r.result_url as string | null) ?? null,
+        nextAttemptAt: toDate(r.next_attempt_at)!,
+      };
+    },
+
+    /** Claim up to `max` due queued jobs for `owner` and mark them submitting, atomically. */
+    async claimQueued(owner: string, max: number): Promise<Job[]> {
+      if (max <= 0) return [];
+      const claimed = await rows(
+        db,
+        sql`update videos set state = 'submitting', lock_owner = ${owner}, locked_at = now(), submitted_at = now(),
+                   attempts = attempts + 1, updated_at = now()
+            where id in (
+              select id from videos where state = 'queued' and next_attempt_at <= now()
+              order by next_attempt_at, id limit ${max} for update skip locked)
+            returning ${JOB_COLUMNS}`,
+      );
+      return claimed.map(toJob).sort((a, b) => a.id - b.id);
+    },
+
+    async loadImage(id: number): Promise<JobImage | null> {
+      const [r] = await rows(db, sql`select bytes, type, width, height from video_images where video_id = ${id}`);
+      if (!r) return null;
+      const raw = r.bytes as Uint8Array | string;
+      const bytes = typeof raw === "string" ? hexToBytes(raw) : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+      return { bytes, type: r.type as ImageType, width: Number(r.width), height: Number(r.height) };
+    },
+
+    /** Pixverse accepted the job: record its id at once, release the lock, and drop the image (Pixverse has it). */
+    async markSubmitted(id: number, owner: string, pixverseVideoId: string, account: string): Promise<boolean> {
+      const updated = await rows(
+        db,
+        sql`update videos set state = 'generating', pixverse_video_id = ${pixverseVideoId}, account = ${account},
+                   lock_owner = null, locked_at = null, error_code = null, error_message = null, updated_at = now()
+            where id = ${id} and state = 'submitting' and lock_owner = ${owner}
+            returning id`,
+      );
+      if (updated.length > 0) await db.execute(sql`delete from video_images where video_id = ${id}`);
+      return updated.length > 0;
+    },
+
+    /** Back to the queue after a submission that certainly did not reach Pixverse. */
+    async requeue(
+      id: number,
+      owner: string,
+      options: { delayMs: number; refundAttempt?: boolean; errorCode?: string; errorMessage?: string },
+    ): Promise<boolean> {
+      const updated = await rows(
+        db,
+        sql`update videos set state = 'queued', lock_owner = null, locked_at = null,
+                   next_attempt_at = now() + make_interval(secs => ${options.delayMs / 1000}),
+                   attempts = attempts - ${options.refundAttempt ? 1 : 0},
+                   error_code = ${options.errorCode ?? null}, error_message = ${options.errorMessage ?? null}, updated_at = now()
+            where id = ${id} and state = 'submitting' and lock_owner = ${owner}
+            returning id`,
+      );
+      return updated.length > 0;
+    },
+
+    /**
+     * The submission's outcome is unknown: keep the job in `submitting` with no live lock, so that only
+     * reconciliation (never a blind resubmit) decides what happens next.
+     */
+    async markOutcomeUnknown(id: number, owner: string, message: string): Promise<boolean> {
+      const updated = await rows(
+        db,
+        sql`update videos set lock_owner = null, locked_at = null, error_code = 'unknown_outcome',
+                   error_message = ${message}, updated_at = now()
+            where id = ${id} and state = 'submitting' and lock_owner = ${owner}
+            returning id`,
+      );
+      return updated.length > 0;
+    },
+
+    /** Claim jobs left in `submitting` without a live lock (crash, timeout) for reconciliation. */
+    async claimUnreconciled(owner: string, lockTtlMs: number, max: number, graceMs: number): Promise<Job[]> {
+      const claimed = await rows(
+        db,
+        sql`update videos set lock_owner = ${owner}, locked_at = now(), updated_at = now()
+            where id in (
+              select id from videos where state = 'submitting'
+                and (lock_owner is null or locked_at < now() - make_interval(secs => ${lockTtlMs / 1000}))
+                and coalesce(submitted_at, created_at) < now() - make_interval(secs => ${graceMs / 1000})
+              order by id limit ${max} for update skip locked)
+            returning ${JOB_COLUMNS}`,
+      );
+      return claimed.map(toJob);
+    },
+
+    /** Release a reconciliation claim without a decision; it is tried again later. */
+    async releaseClaim(id: number, owner: string): Promise<void> {
+      await db.execute(
+        sql`update videos set lock_owner = null, locked_at = null, updated_at = now()
+            where id = ${id} and lock_owner = ${owner}`,
+      );
+    },
+
+    /** At start: locks this owner held in an earlier life are void; their jobs go to reconciliation. */
+    async resetLocksOf(owner: string): Promise<number> {
+      const r = await rows(
+        db,
+        sql`update videos set lock_owner = null, locked_at = null, updated_at = now()
+            where lock_owner = ${owner} returning id`,
+      );
+      return r.length;
+    },
+
+    /** Jobs at Pixverse that this instance polls. */
+    async listGenerating(accounts: string[]): Promise<Job[]> {
+      if (accounts.length === 0) return [];
+      const list = await rows(
+        db,
+        sql`select ${JOB_COLUMNS} from videos
+            where state = 'generating' and account in (select jsonb_array_elements_text(${JSON.stringify(accounts)}::jsonb))
+            order by id`,
+      );
+      return list.map(toJob);
+    },
+
+    async countInFlight(accounts: string[]): Promise<number> {
+      const [r] = await rows(
+        db,
+        sql`select count(*)::int as n from videos where state in ('submitting', 'generating')
+            and (account is null or account in (select jsonb_array_elements_text(${JSON.stringify(accounts)}::jsonb)))`,
+      );
+      return Number(r?.n ?? 0);
+    },
+
+    /** Record Pixverse's raw status without ending the job. */
+    async notePixverseStatus(id: number, status: number): Promise<void> {
+      await db.execute(sql`update videos set pixverse_status = ${status} where id = ${id} and pixverse_status is distinct from ${status}`);
+    },
+
+    /** End a job; a job already ended stays as it was. Returns whether this call ended it. */
+    async finish(
+      id: number,
+      state: FinalState,
+      details: { url?: string; pixverseStatus?: number; errorCode?: string; errorMessage?: string; owner?: string },
+    ): Promise<boolean> {
+      const ownerCheck = details.owner === undefined ? sql`` : sql` and (lock_owner is null or lock_owner = ${details.owner})`;
+      const updated = await rows(
+        db,
+        sql`update videos set state = ${state}, result_url = ${details.url ?? null},
+                   pixverse_status = coalesce(${details.pixverseStatus ?? null}::int, pixverse_status),
+                   error_code = ${details.errorCode ?? null}, error_message = ${details.errorMessage ?? null},
+                   lock_owner = null, locked_at = null, finished_at = now(), updated_at = now()
+            where id = ${id} and state in ('queued', 'submitting', 'generating')${ownerCheck}
+            returning id`,
+      );
+      if (updated.length > 0) await db.execute(sql`delete from video_images where video_id = ${id}`);
+      return updated.length > 0;
+    },
+
+    /** End every unfinished job past its deadline as failed; returns their ids. */
+    async failExpired(): Promise<number[]> {
+      const expired = await rows(
+        db,
+        sql`update videos set state = 'failed', error_code = 'deadline',
+                   error_message = 'the job did not finish before its deadline',
+                   lock_owner = null, locked_at = null, finished_at = now(), updated_at = now()
+            where id in (select id from videos where state in ('queued', 'submitting', 'generating') and deadline_at < now()
+                         for update skip locked)
+            returning id`,
+      );
+      const ids = expired.map((r) => Number(r.id));
+      if (ids.length > 0) {
+        await db.execute(sql`delete from video_images where video_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::bigint)`);
+      }
+      return ids;
+    },
+
+    async queueDepth(): Promise<number> {
+      const [r] = await rows(db, sql`select waiting from queue_stats where id = 1`);
+      return Number(r?.waiting ?? 0);
+    },
+  };
+}
+
+export type VideoRepository = ReturnType<typeof createVideoRepository>;
+
+function ownerKey(a: string, u: string): string {
+  return `${a}\u0000${u}`;
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const clean = hex.startsWith("\\x") ? hex.slice(2) : hex;
+  return Uint8Array.from(Buffer.from(clean, "hex"));
+}

@@ -1,0 +1,297 @@
+// The queue's engine: claim queued jobs up to the account's capacity, submit them through the generator,
+// record Pixverse's id at once, poll every in-flight job in one call per round, end jobs, and reconcile
+// any job whose submission outcome is unknown before anything is sent again.
+import type { Logger } from "../log.ts";
+import { mapPixverseVideo, type FinalState } from "../domain/status.ts";
+import type { Job, VideoRepository } from "../db/videos.ts";
+import type { SubmitResult, VideoGenerator } from "./generator.ts";
+import { backoffMs, pollIntervalMs } from "./timing.ts";
+
+export interface DispatcherOptions {
+  repo: VideoRepository;
+  generator: VideoGenerator;
+  logger: Logger;
+  /** Stable id of this instance (its locks); the same after a restart, so its old locks can be reset. */
+  owner: string;
+  /** The Pixverse account this instance drives (recorded on each job it submits). */
+  account: string;
+  /** Called whenever this process changes a job, so cached statuses are dropped. */
+  onChange?: (id: number) => void;
+  /** How long a submission may hold its lock before another instance may reconcile it. */
+  lockTtlMs?: number;
+  /** How long after a submission started before its outcome may be reconciled against Pixverse's list. */
+  reconcileGraceMs?: number;
+  /** How often to look for work that nobody announced (other instances, due retries, deadlines). */
+  idleTickMs?: number;
+  maintenanceEveryMs?: number;
+  /** Shortest and longest poll interval; it grows with the age of the youngest in-flight job. */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+export interface Dispatcher {
+  start(): Promise<void>;
+  /** New work may be waiting: look now instead of at the next tick. */
+  notify(): void;
+  /** Stop claiming, let submissions in progress finish (bounded), then return. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** One pass of each loop, for tests that drive time themselves. */
+  runOnce(): Promise<void>;
+}
+
+/** A sleep that `wake()` ends early; one per loop, never one per job. */
+function wakeableSleep() {
+  let wake: (() => void) | null = null;
+  return {
+    sleep(ms: number): Promise<void> {
+      return new Promise((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          wake = null;
+          resolve();
+        }
+        wake = done;
+      });
+    },
+    wake(): void {
+      wake?.();
+    },
+  };
+}
+
+export function createDispatcher(o: DispatcherOptions): Dispatcher {
+  const lockTtlMs = o.lockTtlMs ?? 180_000;
+  const reconcileGraceMs = o.reconcileGraceMs ?? 20_000;
+  const idleTickMs = o.idleTickMs ?? 1000;
+  const maintenanceEveryMs = o.maintenanceEveryMs ?? 5000;
+  const backoff = { baseMs: o.backoffBaseMs ?? 2000, maxMs: o.backoffMaxMs ?? 60_000 };
+  const poll = { minMs: o.pollMinMs ?? 1000, maxMs: o.pollMaxMs ?? 5000 };
+  const log = o.logger.child({ component: "dispatcher" });
+  const changed = (id: number) => o.onChange?.(id);
+
+  let running = false;
+  const submitting = new Set<Promise<void>>();
+  const submitSleep = wakeableSleep();
+  const pollSleep = wakeableSleep();
+  const loops: Promise<void>[] = [];
+
+  async function submitRound(): Promise<number> {
+    const capacity = await o.generator.capacity();
+    const busy = await o.repo.countInFlight([o.account]);
+    const free = capacity - Math.max(busy, submitting.size);
+    if (free <= 0) return 0;
+    const jobs = await o.repo.claimQueued(o.owner, free);
+    for (const job of jobs) {
+      const p = submitOne(job).finally(() => {
+        submitting.delete(p);
+        submitSleep.wake();
+        pollSleep.wake();
+      });
+      submitting.add(p);
+    }
+    return jobs.length;
+  }
+
+  async function submitOne(job: Job): Promise<void> {
+    const jl = log.child({ job_id: job.id });
+    jl.info("job claimed", { kind: job.kind, attempt: job.attempts });
+    changed(job.id);
+    let result: SubmitResult;
+    try {
+      let image;
+      if (job.kind === "i2v") {
+        image = await o.repo.loadImage(job.id);
+        if (!image) {
+          await finish(job.id, "failed", { errorCode: "image_missing", errorMessage: "the uploaded image is gone" }, jl);
+          return;
+        }
+      }
+      result = await o.generator.submit({ jobId: job.id, kind: job.kind, prompt: job.prompt, image: image ?? undefined });
+    } catch (e) {
+      result = { ok: false, kind: "unknown_outcome", message: e instanceof Error ? e.message : String(e) };
+    }
+    await recordSubmit(job, result, jl);
+  }
+
+  async function recordSubmit(job: Job, result: SubmitResult, jl: Logger): Promise<void> {
+    if (result.ok) {
+      const ok = await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, o.account);
+      changed(job.id);
+      jl.info("job submitted", { pixverse_id: result.pixverseId, recorded: ok });
+      return;
+    }
+    const fields = { reason: result.kind, code: result.code, message: result.message };
+    switch (result.kind) {
+      case "moderation":
+        await finish(job.id, "moderated", { errorCode: String(result.code ?? result.kind), errorMessage: result.message }, jl);
+        return;
+      case "bad_input":
+        await finish(job.id, "failed", { errorCode: String(result.code ?? result.kind), errorMessage: result.message }, jl);
+        return;
+      case "unknown_outcome":
+        await o.repo.markOutcomeUnknown(job.id, o.owner, result.message);
+        jl.warn("job submission outcome unknown; it will be reconciled, never resubmitted blindly", fields);
+        return;
+      case "concurrency":
+      case "credits":
+      case "session":
+      case "unavailable": {
+        // Nothing reached Pixverse (or it refused for a reason that is not the job's): wait, don't count it.
+        const delayMs = result.kind === "concurrency" ? backoff.baseMs : backoffMs(job.attempts, backoff);
+        await o.repo.requeue(job.id, o.owner, { delayMs, refundAttempt: true, errorCode: String(result.code ?? result.kind), errorMessage: result.message });
+        jl.info("job requeued", { ...fields, delay_ms: delayMs });
+        return;
+      }
+      case "overloaded": {
+        const delayMs = backoffMs(job.attempts, backoff);
+        await o.repo.requeue(job.id, o.owner, { delayMs, errorCode: String(result.code ?? result.kind), errorMessage: result.message });
+        jl.info("job requeued", { ...fields, delay_ms: delayMs });
+        return;
+      }
+    }
+  }
+
+  async function finish(
+    id: number,
+    state: FinalState,
+    details: { url?: string; pixverseStatus?: number; errorCode?: string; errorMessage?: string },
+    jl: Logger,
+  ): Promise<void> {
+    const ended = await o.repo.finish(id, state, details);
+    changed(id);
+    if (ended) jl.info("job finished", { state, pixverse_status: details.pixverseStatus, error_code: details.errorCode });
+  }
+
+  /** One polling round: returns the delay until the next. */
+  async function pollRound(): Promise<number> {
+    const jobs = (await o.repo.listGenerating([o.account])).filter((j) => j.pixverseVideoId);
+    if (jobs.length === 0) return idleTickMs;
+    const videos = await o.generator.poll(jobs.map((j) => j.pixverseVideoId!));
+    for (const job of jobs) {
+      const video = videos.get(job.pixverseVideoId!);
+      if (!video) continue;
+      const jl = log.child({ job_id: job.id, pixverse_id: job.pixverseVideoId });
+      const outcome = mapPixverseVideo(video);
+      switch (outcome.kind) {
+        case "pending":
+          await o.repo.notePixverseStatus(job.id, video.status);
+          break;
+        case "unknown":
+          await o.repo.notePixverseStatus(job.id, video.status);
+          jl.warn("unknown Pixverse status; still generating until the deadline", { pixverse_status: outcome.code });
+          break;
+        case "succeeded":
+          await finish(job.id, "succeeded", { url: outcome.url, pixverseStatus: video.status }, jl);
+          break;
+        case "failed":
+        case "moderated":
+        case "deleted":
+          await finish(job.id, outcome.kind, { pixverseStatus: video.status, errorCode: `pixverse_status_${outcome.code}` }, jl);
+          break;
+      }
+    }
+    const youngest = Math.min(...jobs.map((j) => Date.now() - (j.submittedAt ?? j.createdAt).getTime()));
+    return pollIntervalMs(youngest, poll);
+  }
+
+  async function maintain(): Promise<void> {
+    for (const id of await o.repo.failExpired()) {
+      changed(id);
+      log.info("job finished", { job_id: id, state: "failed", error_code: "deadline" });
+    }
+    const stuck = await o.repo.claimUnreconciled(o.owner, lockTtlMs, 10, reconcileGraceMs);
+    for (const job of stuck) await reconcileOne(job);
+  }
+
+  async function reconcileOne(job: Job): Promise<void> {
+    const jl = log.child({ job_id: job.id });
+    let result;
+    try {
+      result = await o.generator.reconcile({ jobId: job.id, kind: job.kind, prompt: job.prompt, submittedAt: job.submittedAt ?? job.createdAt });
+    } catch (e) {
+      result = { kind: "unknown" as const, message: e instanceof Error ? e.message : String(e) };
+    }
+    switch (result.kind) {
+      case "found":
+        await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, o.account);
+        changed(job.id);
+        jl.info("job reconciled: Pixverse has it", { pixverse_id: result.pixverseId });
+        return;
+      case "absent":
+        await o.repo.requeue(job.id, o.owner, { delayMs: 0, refundAttempt: true, errorCode: "reconciled_absent" });
+        changed(job.id);
+        jl.info("job reconciled: never reached Pixverse; queued again");
+        submitSleep.wake();
+        return;
+      case "unknown":
+        await o.repo.releaseClaim(job.id, o.owner);
+        jl.warn("job reconciliation inconclusive; will try again", { message: result.message });
+        return;
+    }
+  }
+
+  async function guarded(name: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      log.error(`${name} failed`, { error: e });
+    }
+  }
+
+  async function submitLoop(): Promise<void> {
+    while (running) {
+      let claimed = 0;
+      await guarded("submit round", async () => (claimed = await submitRound()));
+      if (running && claimed === 0) await submitSleep.sleep(idleTickMs);
+    }
+  }
+
+  async function pollLoop(): Promise<void> {
+    while (running) {
+      let delay = idleTickMs;
+      await guarded("poll round", async () => (delay = await pollRound()));
+      if (running) await pollSleep.sleep(delay);
+    }
+  }
+
+  async function maintenanceLoop(): Promise<void> {
+    const sleep = wakeableSleep();
+    stopMaintenance = sleep.wake;
+    while (running) {
+      await guarded("maintenance", maintain);
+      if (running) await sleep.sleep(maintenanceEveryMs);
+    }
+  }
+  let stopMaintenance: () => void = () => {};
+
+  return {
+    async start() {
+      const reset = await o.repo.resetLocksOf(o.owner);
+      if (reset > 0) log.warn("reset locks held by this instance before a restart; those jobs will be reconciled", { jobs: reset });
+      running = true;
+      loops.push(submitLoop(), pollLoop(), maintenanceLoop());
+    },
+    notify() {
+      submitSleep.wake();
+    },
+    async stop(timeoutMs = 30_000) {
+      running = false;
+      submitSleep.wake();
+      pollSleep.wake();
+      stopMaintenance();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
+      await Promise.race([Promise.allSettled([...loops, ...submitting]), timeout]);
+      clearTimeout(timer);
+    },
+    async runOnce() {
+      await maintain();
+      await submitRound();
+      await Promise.allSettled([...submitting]);
+      await pollRound();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+// Job states, the contract's status strings, and how Pixverse's video_status codes map onto them.
+// Pure code: imports nothing of ours. The one place for these facts.
+
+/** The four status strings of the contract (spec/api.md), byte for byte. */
+export const CONTRACT_STATUS = {
+  generating: "Generating",
+  deleted: "Deleted",
+  moderated: "Contents moderation failed",
+  failed: "Generation failed",
+} as const;
+export type ContractStatus = (typeof CONTRACT_STATUS)[keyof typeof CONTRACT_STATUS];
+
+/** The life of a job: queued → submitting → generating → one of the final states. */
+export const JOB_STATES = ["queued", "submitting", "generating", "succeeded", "failed", "moderated", "deleted"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const ACTIVE_STATES = ["queued", "submitting", "generating"] as const satisfies readonly JobState[];
+export const FINAL_STATES = ["succeeded", "failed", "moderated", "deleted"] as const satisfies readonly JobState[];
+export type FinalState = (typeof FINAL_STATES)[number];
+
+export function isFinal(state: JobState): state is FinalState {
+  return (FINAL_STATES as readonly JobState[]).includes(state);
+}
+
+/** What GET /get_status answers for a job: the URL when it succeeded, otherwise one of the four strings. */
+export type StatusAnswer = { url: string } | { status: ContractStatus };
+
+export function statusAnswer(state: JobState, url: string | null): StatusAnswer {
+  switch (state) {
+    case "succeeded":
+      // A success without a URL cannot be shown as one; it never happens by construction (see recordOutcome).
+      return url ? { url } : { status: CONTRACT_STATUS.failed };
+    case "failed":
+      return { status: CONTRACT_STATUS.failed };
+    case "moderated":
+      return { status: CONTRACT_STATUS.moderated };
+    case "deleted":
+      return { status: CONTRACT_STATUS.deleted };
+    case "queued":
+    case "submitting":
+    case "generating":
+      return { status: CONTRACT_STATUS.generating };
+  }
+}
+
+/** One video as Pixverse's list reports it (the fields we rely on; spec/pixverse-web.md "Polling"). */
+export interface PixverseVideo {
+  id: string;
+  status: number;
+  url: string | null;
+  outputWidth: number | null;
+  outputHeight: number | null;
+}
+
+/** Where a Pixverse video stands, in our terms. */
+export type PixverseOutcome =
+  | { kind: "pending" }
+  | { kind: "unknown"; code: number }
+  | { kind: "succeeded"; url: string }
+  | { kind: "failed"; code: number }
+  | { kind: "moderated"; code: number }
+  | { kind: "deleted"; code: number };
+
+// spec/pixverse-web.md "Polling": video_status mapping (sources disagree; this is our reading).
+const GENERATING_CODES = new Set([0, 2, 5]);
+const MODERATED_CODES = new Set([3, 7]);
+const FAILED_CODES = new Set([-1, 4, 8, 9]);
+const DELETED_CODES = new Set([6]);
+const DONE = 1;
+const DONE_WHEN_SIZED = 10;
+
+/** A finished video whose URL is Pixverse's placeholder has no output (spec: `…/media/default.mp4` or `.jpg`). */
+export function isPlaceholderUrl(url: string): boolean {
+  return /\/default\.(mp4|jpg|jpeg|png)(\?|#|$)/i.test(url);
+}
+
+/** Decode the `%2F`-style escapes that Pixverse leaves in media URLs. */
+export function decodeMediaUrl(url: string): string {
+  try {
+    return decodeURI(url.replace(/%2F/gi, "/"));
+  } catch {
+    return url.replace(/%2F/gi, "/");
+  }
+}
+
+export function mapPixverseVideo(video: PixverseVideo): PixverseOutcome {
+  const code = video.status;
+  const sized = (video.outputWidth ?? 0) > 0 && (video.outputHeight ?? 0) > 0;
+  if (code === DONE || (code === DONE_WHEN_SIZED && sized)) {
+    if (!video.url) return code === DONE ? { kind: "failed", code } : { kind: "pending" };
+    const url = decodeMediaUrl(video.url);
+    return isPlaceholderUrl(url) ? { kind: "failed", code } : { kind: "succeeded", url };
+  }
+  if (code === DONE_WHEN_SIZED || GENERATING_CODES.has(code)) return { kind: "pending" };
+  if (MODERATED_CODES.has(code)) return { kind: "moderated", code };
+  if (FAILED_CODES.has(code)) return { kind: "failed", code };
+  if (DELETED_CODES.has(code)) return { kind: "deleted", code };
+  return { kind: "unknown", code };
+}

@@ -1,0 +1,77 @@
+// Typed errors of the HTTP layer and their one mapping to responses. Nothing else decides a status code.
+export type LimitName = "generations_per_minute" | "status_requests_per_minute" | "active_videos_per_user" | "queue_depth";
+
+export type ApiError =
+  | { kind: "invalid_parameter"; field: string; message: string }
+  | { kind: "invalid_body"; message: string }
+  | { kind: "invalid_image"; message: string }
+  | { kind: "not_found"; message: string }
+  | { kind: "method_not_allowed"; allow: string[] }
+  | { kind: "payload_too_large"; message: string }
+  | { kind: "rate_limited"; limit: LimitName; message: string; retryAfterSeconds: number };
+
+/** Thrown anywhere below a handler; `onError` turns it into JSON. */
+export class HttpError extends Error {
+  constructor(readonly error: ApiError) {
+    super(error.kind);
+    this.name = "HttpError";
+  }
+}
+
+export const invalidParameter = (field: string, message: string) =>
+  new HttpError({ kind: "invalid_parameter", field, message });
+export const invalidBody = (message: string) => new HttpError({ kind: "invalid_body", message });
+export const invalidImage = (message: string) => new HttpError({ kind: "invalid_image", message });
+export const payloadTooLarge = (message: string) => new HttpError({ kind: "payload_too_large", message });
+export const videoNotFound = () => new HttpError({ kind: "not_found", message: "no such video" });
+
+export interface ErrorResponse {
+  status: 400 | 404 | 405 | 413 | 429 | 500;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+/**
+ * The one place where an error becomes a status, a JSON body and headers. Client errors carry no request id
+ * in the body (it is in the X-Request-Id header), so equal errors have byte-identical bodies.
+ */
+export function toErrorResponse(error: ApiError): ErrorResponse {
+  const base = {};
+  switch (error.kind) {
+    case "invalid_parameter":
+      return { status: 400, body: { error: error.kind, field: error.field, message: error.message, ...base }, headers: {} };
+    case "invalid_body":
+    case "invalid_image":
+      return { status: 400, body: { error: error.kind, message: error.message, ...base }, headers: {} };
+    case "not_found":
+      return { status: 404, body: { error: error.kind, message: error.message, ...base }, headers: {} };
+    case "method_not_allowed":
+      return {
+        status: 405,
+        body: { error: error.kind, message: `method not allowed; use ${error.allow.join(", ")}`, ...base },
+        headers: { Allow: error.allow.join(", ") },
+      };
+    case "payload_too_large":
+      return { status: 413, body: { error: error.kind, message: error.message, ...base }, headers: {} };
+    case "rate_limited":
+      return {
+        status: 429,
+        body: {
+          error: error.kind,
+          limit: error.limit,
+          message: error.message,
+          retry_after: error.retryAfterSeconds,
+          ...base,
+        },
+        headers: { "Retry-After": String(error.retryAfterSeconds) },
+      };
+  }
+}
+
+export function internalErrorResponse(requestId: string): ErrorResponse {
+  return {
+    status: 500,
+    body: { error: "internal_error", message: "internal error; quote the request id when reporting it", request_id: requestId },
+    headers: {},
+  };
+}

@@ -1,0 +1,132 @@
+// Reads a request's parameters from wherever the contract allows them: the query string and a JSON,
+// urlencoded or multipart body. Bodies are read with a byte bound, so a huge body is refused, not buffered.
+import type { Context } from "hono";
+import { invalidBody, payloadTooLarge } from "./errors.ts";
+
+export interface Params {
+  /** Text values (a repeated key becomes an array, which the schemas refuse as "must be a string"). */
+  fields: Record<string, unknown>;
+  /** Uploaded files by field name (multipart only). */
+  files: Record<string, File>;
+}
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
+
+function mediaType(c: Context): string {
+  return (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/** Query parameters: the single value, or an array when a key repeats. */
+export function queryFields(c: Context): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(c.req.queries())) out[k] = v.length === 1 ? v[0] : v;
+  return out;
+}
+
+/** The body's bytes, refusing (413) as soon as more than `maxBytes` are announced or have arrived. */
+export async function readBodyBounded(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) throw payloadTooLarge(tooLargeMessage(maxBytes));
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    let result: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      result = await reader.read();
+    } catch {
+      throw invalidBody("the request body could not be read");
+    }
+    if (result.done) break;
+    total += result.value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw payloadTooLarge(tooLargeMessage(maxBytes));
+    }
+    chunks.push(result.value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
+
+function tooLargeMessage(maxBytes: number): string {
+  return `request body is larger than ${maxBytes} bytes`;
+}
+
+function formToParams(form: FormData, params: Params): void {
+  for (const [key, value] of form.entries()) {
+    if (typeof value === "string") addField(params.fields, key, value);
+    else if (key in params.files) addField(params.fields, key, [value]);
+    else params.files[key] = value;
+  }
+}
+
+function addField(fields: Record<string, unknown>, key: string, value: unknown): void {
+  if (!(key in fields)) fields[key] = value;
+  else fields[key] = ([] as unknown[]).concat(fields[key], value);
+}
+
+/** Query string merged with the body's fields (the body wins on a clash). */
+export async function readParams(c: Context, maxBodyBytes: number): Promise<Params> {
+  const params: Params = { fields: {}, files: {} };
+  const type = mediaType(c);
+  const bytes = await readBodyBounded(c.req.raw, maxBodyBytes);
+  const body: Params = { fields: {}, files: {} };
+  if (bytes.byteLength > 0) {
+    if (JSON_TYPE.test(type) || (type === "" && firstNonSpace(bytes) === 0x7b)) {
+      body.fields = parseJsonObject(bytes);
+    } else if (type === "application/x-www-form-urlencoded" || type === "") {
+      for (const [k, v] of new URLSearchParams(decodeUtf8(bytes))) addField(body.fields, k, v);
+    } else if (type === "multipart/form-data") {
+      formToParams(await parseMultipart(bytes, c.req.header("content-type")!), body);
+    } else {
+      throw invalidBody("unsupported Content-Type; send JSON, application/x-www-form-urlencoded or multipart/form-data");
+    }
+  }
+  Object.assign(params.fields, queryFields(c), body.fields);
+  params.files = body.files;
+  return params;
+}
+
+function firstNonSpace(bytes: Uint8Array): number | undefined {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b;
+  return undefined;
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw invalidBody("the request body is not valid UTF-8");
+  }
+}
+
+function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(decodeUtf8(bytes));
+  } catch (e) {
+    if (e instanceof Error && e.name === "HttpError") throw e;
+    throw invalidBody("malformed JSON in the request body");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw invalidBody("the JSON body must be an object");
+  }
+  return value as Record<string, unknown>;
+}
+
+async function parseMultipart(bytes: Uint8Array, contentType: string): Promise<FormData> {
+  if (!/boundary=/i.test(contentType)) throw invalidBody("multipart/form-data without a boundary");
+  try {
+    return await new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { "content-type": contentType } }).formData();
+  } catch {
+    throw invalidBody("malformed multipart/form-data body");
+  }
+}

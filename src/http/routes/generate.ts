@@ -1,0 +1,85 @@
+// POST /text2video and POST /image2video: validate, rate-limit per user, store one queued job, answer its id.
+import { Hono, type Context } from "hono";
+import { UPLOAD_MAX_BYTES } from "../../domain/limits.ts";
+import type { VideoService } from "../../videos.ts";
+import type { InsertOutcome, NewVideo } from "../../db/videos.ts";
+import { HttpError, invalidBody } from "../errors.ts";
+import type { AppEnv } from "../context.ts";
+import { readParams } from "../params.ts";
+import { perUserRateLimit } from "../rate-limit.ts";
+import type { Store } from "hono-rate-limiter";
+import { text2videoSchema } from "../schemas.ts";
+import { acceptImage } from "../upload.ts";
+import { validate } from "../validate.ts";
+import { clientIp } from "../client-ip.ts";
+
+/** Text requests are small: the longest legal prompt, JSON-escaped, is well under this. */
+const TEXT_BODY_MAX_BYTES = 256 * 1024;
+/** Room for the multipart framing and the text fields around a file just under the upload limit. */
+const UPLOAD_BODY_MAX_BYTES = UPLOAD_MAX_BYTES + TEXT_BODY_MAX_BYTES;
+
+/** How long to come back after a 429 that depends on videos finishing (not on a clock). */
+export const BUSY_RETRY_AFTER_SECONDS = 30;
+
+export interface GenerateDeps {
+  videos: VideoService;
+  generationsPerMinute: number;
+  store: Store<AppEnv>;
+}
+
+type Parsed = AppEnv["Variables"]["input"];
+
+export function generateRoutes(deps: GenerateDeps) {
+  const app = new Hono<AppEnv>();
+  const limit = perUserRateLimit("generations_per_minute", deps.generationsPerMinute, deps.store);
+
+  const parse = (maxBytes: number) => async (c: Context<AppEnv>, next: () => Promise<void>) => {
+    const params = await readParams(c, maxBytes);
+    const fields = validate(text2videoSchema, params.fields);
+    c.set("owner", { app_bundle_id: fields.app_bundle_id, apphud_user_id: fields.apphud_user_id });
+    c.set("input", { params, fields });
+    await next();
+  };
+
+  app.post("/text2video", parse(TEXT_BODY_MAX_BYTES), limit, async (c) => {
+    const { fields } = c.get("input");
+    const outcome = await deps.videos.create(newVideo(c, fields, "t2v"));
+    return c.json(answer(outcome));
+  });
+
+  app.post("/image2video", async (c, next) => {
+    const type = (c.req.header("content-type") ?? "").toLowerCase();
+    if (!type.startsWith("multipart/form-data")) throw invalidBody("image2video takes multipart/form-data with a `file` field");
+    await next();
+  }, parse(UPLOAD_BODY_MAX_BYTES), limit, async (c) => {
+    const { params, fields } = c.get("input");
+    const image = await acceptImage(params.files.file);
+    const outcome = await deps.videos.create({ ...newVideo(c, fields, "i2v"), image });
+    return c.json(answer(outcome));
+  });
+
+  return app;
+}
+
+function newVideo(c: Context<AppEnv>, fields: Parsed["fields"], kind: "t2v" | "i2v"): NewVideo {
+  return {
+    appBundleId: fields.app_bundle_id,
+    apphudUserId: fields.apphud_user_id,
+    clientIp: clientIp(c),
+    kind,
+    prompt: fields.prompt,
+  };
+}
+
+function answer(outcome: InsertOutcome): { video_id: number } {
+  if (outcome.ok) return { video_id: outcome.id };
+  throw new HttpError({
+    kind: "rate_limited",
+    limit: outcome.limit,
+    message:
+      outcome.limit === "queue_depth"
+        ? "the service's queue is full; try again later"
+        : "too many unfinished videos for this user; wait for one to finish",
+    retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS,
+  });
+}

@@ -1,0 +1,149 @@
+// The browser: one Chromium forced to English, one context per account, and the account's signed-in
+// session (storage state) kept on disk with owner-only permissions so that a restart does not log in again.
+import { createHash } from "node:crypto";
+import { chmod, mkdir, rename, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
+
+/** Chromium flags: English UI (`--lang`), and no background chatter that costs memory or network. */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-sync",
+  "--lang=en-US",
+] as const;
+
+export const LOCALE = "en-US";
+export const ACCEPT_LANGUAGE = "en-US,en;q=0.9";
+
+export interface LaunchOptions {
+  executablePath: string;
+  headless: boolean;
+  /** The browser's environment; defaults to this process's. Tests pass a Russian one. */
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
+  return chromium.launch({
+    executablePath: opts.executablePath,
+    headless: opts.headless,
+    args: [...CHROMIUM_ARGS],
+    env: opts.env,
+    timeout: opts.timeoutMs ?? 60_000,
+  });
+}
+
+export interface ContextOptions {
+  timezone: string;
+  /** A storage state file to start from (a saved session), if one exists. */
+  storageStatePath?: string;
+}
+
+/** A context that tells every site, every way it can, that this browser speaks English. */
+export async function newEnglishContext(browser: Browser, opts: ContextOptions): Promise<BrowserContext> {
+  return browser.newContext({
+    locale: LOCALE,
+    timezoneId: opts.timezone,
+    extraHTTPHeaders: { "Accept-Language": ACCEPT_LANGUAGE },
+    storageState: opts.storageStatePath,
+  });
+}
+
+export interface PageLanguage {
+  htmlLang: string;
+  navigatorLanguage: string;
+}
+
+export async function pageLanguage(page: Page): Promise<PageLanguage> {
+  return page.evaluate(() => ({ htmlLang: document.documentElement.lang || "(none)", navigatorLanguage: navigator.language }));
+}
+
+export class LanguageError extends Error {
+  override name = "LanguageError";
+  constructor(readonly seen: PageLanguage) {
+    super(
+      `the Pixverse page is not in English (html lang=${seen.htmlLang}, navigator.language=${seen.navigatorLanguage}): ` +
+        "the automation relies on the English labels",
+    );
+  }
+}
+
+/** The marker was missing although the page says it is English: the page itself may have changed. */
+export class MissingElementError extends Error {
+  override name = "MissingElementError";
+}
+
+function looksEnglish(seen: PageLanguage): boolean {
+  return /^en\b/i.test(seen.htmlLang) || (seen.htmlLang === "(none)" && /^en\b/i.test(seen.navigatorLanguage));
+}
+
+/**
+ * Verify the page is in English by an English label the automation relies on (`what` names it).
+ * Not English: throws LanguageError naming the language seen, after first giving a person
+ * `person.waitMs` to switch it (headed mode). English but no marker: MissingElementError.
+ */
+export async function verifyEnglish(
+  page: Page,
+  marker: Locator,
+  what: string,
+  timeoutMs: number,
+  person?: { waitMs: number; ask: (seen: PageLanguage) => void },
+): Promise<void> {
+  if (await isVisibleWithin(marker, timeoutMs)) return;
+  const seen = await pageLanguage(page);
+  if (looksEnglish(seen)) {
+    throw new MissingElementError(
+      `the page ${new URL(page.url()).pathname} shows no ${what} (html lang=${seen.htmlLang}, navigator.language=${seen.navigatorLanguage}); has Pixverse's page changed?`,
+    );
+  }
+  if (person) {
+    person.ask(seen);
+    if (await isVisibleWithin(marker, person.waitMs)) return;
+  }
+  throw new LanguageError(await pageLanguage(page).catch(() => seen));
+}
+
+export async function isVisibleWithin(locator: Locator, timeoutMs: number): Promise<boolean> {
+  try {
+    await locator.first().waitFor({ state: "visible", timeout: timeoutMs });
+    return true;
+  } catch (err) {
+    if (isTimeout(err)) return false;
+    throw err;
+  }
+}
+
+export function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.name === "TimeoutError";
+}
+
+// ── The session on disk ────────────────────────────────────────────────────────────────────────────────
+
+/** One file per account and site; the name does not reveal the e-mail. */
+export function sessionFile(sessionDir: string, email: string, webUrl: string): string {
+  const key = createHash("sha256").update(`${email.trim().toLowerCase()}\n${new URL(webUrl).origin}`).digest("hex").slice(0, 24);
+  return join(sessionDir, `pixverse-${key}.json`);
+}
+
+export async function sessionExists(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Save the context's cookies and local storage: directory 0700, file 0600, written atomically. */
+export async function saveSession(context: BrowserContext, path: string, sessionDir: string): Promise<void> {
+  await mkdir(sessionDir, { recursive: true, mode: 0o700 });
+  await chmod(sessionDir, 0o700);
+  const state = await context.storageState();
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, path);
+}

@@ -1,0 +1,444 @@
+// The parent side of the sidecar: `SidecarGenerator` is the dispatcher's VideoGenerator. It starts the
+// sidecar process (main.ts) with Bun IPC, sends it its configuration, times every request, pings it, and
+// restarts it with capped exponential backoff when it dies or hangs. A submission that may have reached
+// Pixverse is never reported as safe to retry: it becomes `unknown_outcome` and is reconciled.
+import { fileURLToPath } from "node:url";
+import type { Subprocess } from "bun";
+import type { Config } from "../config.ts";
+import type { ReconcileRequest, ReconcileResult, SubmitRequest, SubmitResult, VideoGenerator } from "../dispatcher/generator.ts";
+import type { PixverseVideo } from "../domain/status.ts";
+import type { Logger, LogLevel } from "../log.ts";
+import {
+  childMessageSchema,
+  WIRE_ERRORS,
+  type AccountStatus,
+  type InitConfig,
+  type Op,
+  type ReplyFor,
+  type Request,
+  type WireError,
+} from "./protocol.ts";
+import { DEFAULT_API_URL, DEFAULT_WEB_URL } from "./pixverse.ts";
+import { errorMessage, within } from "./waits.ts";
+
+export interface SidecarTimeouts {
+  /** Launching Chromium and opening the account contexts. */
+  initMs: number;
+  submitMs: number;
+  pollMs: number;
+  reconcileMs: number;
+  capacityMs: number;
+  pingMs: number;
+  /** How often the child is pinged; a ping unanswered within `pingMs` means it hangs and is killed. */
+  healthIntervalMs: number;
+  shutdownMs: number;
+  /**
+   * `absent` is only believed this long after the submission started or its outcome became unknown,
+   * whichever is later: a request already on its way when the sidecar died may still land at Pixverse.
+   */
+  reconcileSettleMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: SidecarTimeouts = {
+  initMs: 90_000,
+  submitMs: 120_000,
+  pollMs: 30_000,
+  reconcileMs: 60_000,
+  capacityMs: 5_000,
+  pingMs: 10_000,
+  healthIntervalMs: 5_000,
+  shutdownMs: 15_000,
+  reconcileSettleMs: 60_000,
+};
+
+export interface SidecarOptions {
+  config: Config;
+  logger: Logger;
+  accounts: { email: string; password: string }[];
+  /** Pixverse's web app, or the simulator's URL. Default: the real site. */
+  webUrl?: string;
+  /** Pixverse's JSON API, or the simulator's URL. Default: the real site. */
+  apiUrl?: string;
+  timeouts?: Partial<SidecarTimeouts>;
+  /** Restart backoff after a crash: doubles from `initialMs` up to `maxMs`. */
+  restart?: { initialMs?: number; maxMs?: number };
+  /** Overrides for the account driver's timings (tests shorten cooldowns). */
+  tuning?: InitConfig["tuning"];
+  /** The browser's environment (tests give it a Russian locale). Default: the sidecar's own. */
+  browserEnv?: Record<string, string>;
+  /** The sidecar's log level. Default: config.LOG_LEVEL. */
+  logLevel?: LogLevel;
+}
+
+/** Start the sidecar and return the generator that talks to it. */
+export function createSidecarGenerator(opts: SidecarOptions): SidecarGenerator {
+  return new SidecarGenerator(opts);
+}
+
+const ENTRY = fileURLToPath(new URL("./main.ts", import.meta.url));
+// A child that lived this long before dying starts the backoff afresh.
+const STABLE_UPTIME_MS = 60_000;
+// Ids reported for submissions, so that reconciling another job never claims them.
+const CLAIMED_MEMORY = 10_000;
+
+/** Why a request got no reply. `sent`: the child received it and may have acted on it. */
+class SidecarFailure extends Error {
+  constructor(
+    readonly reason: "not_ready" | "timeout" | "child_gone" | "error",
+    readonly sent: boolean,
+    message: string,
+    readonly wire?: WireError,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  op: Op;
+  child: Subprocess;
+  resolve: (reply: unknown) => void;
+  reject: (err: SidecarFailure) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+type RequestFields<O extends Op> = Omit<Extract<Request, { op: O }>, "op" | "id" | "timeoutMs">;
+
+export class SidecarGenerator implements VideoGenerator {
+  private readonly timeouts: SidecarTimeouts;
+  private readonly log: Logger;
+  private child: Subprocess | null = null;
+  private childStartedAt = 0;
+  private initialized = false;
+  private readonly initWaiters = new Set<() => void>();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private accounts: AccountStatus[] = [];
+  private lastCapacity: number;
+  private crashes = 0;
+  private restartTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly healthTimer: ReturnType<typeof setInterval>;
+  private pinging = false;
+  private closed = false;
+  private lastExit: string | null = null;
+  private readonly claimed = new Map<string, number>();
+  /** When each job's submission outcome became unknown (for the settle window of reconcile). */
+  private readonly unknownSince = new Map<number, number>();
+
+  constructor(private readonly opts: SidecarOptions) {
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    this.log = opts.logger.child({ component: "sidecar-client" });
+    this.lastCapacity = opts.config.PIXVERSE_CONCURRENCY * opts.accounts.length;
+    this.spawn();
+    this.healthTimer = setInterval(() => void this.checkHealth(), this.timeouts.healthIntervalMs);
+  }
+
+  /** The sidecar's process id (tests kill it). */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** Resolves once a sidecar is up and initialised (bounded); false if not within `timeoutMs`. */
+  async waitUntilStarted(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.initialized) {
+      const left = deadline - Date.now();
+      if (this.closed || left <= 0) return false;
+      await within(new Promise<void>((resolve) => this.initWaiters.add(resolve)), left, undefined);
+    }
+    return true;
+  }
+
+  /** The accounts' last reported states. */
+  accountStates(): AccountStatus[] {
+    return this.accounts.map((a) => ({ ...a }));
+  }
+
+  // ── VideoGenerator ───────────────────────────────────────────────────────────────────────────────────
+
+  async capacity(): Promise<number> {
+    try {
+      const reply = await this.request("capacity", {}, this.timeouts.capacityMs);
+      this.lastCapacity = reply.capacity;
+    } catch (err) {
+      this.log.debug("capacity: using the last known value", { error: errorMessage(err) });
+    }
+    return this.lastCapacity;
+  }
+
+  async submit(request: SubmitRequest): Promise<SubmitResult> {
+    const image = request.image
+      ? { base64: Buffer.from(request.image.bytes).toString("base64"), type: request.image.type, width: request.image.width, height: request.image.height }
+      : undefined;
+    try {
+      const reply = await this.request(
+        "submit",
+        { jobId: request.jobId, kind: request.kind, prompt: request.prompt, ...(image ? { image } : {}) },
+        this.timeouts.submitMs,
+      );
+      if (reply.result.ok) this.claim(reply.result.pixverseId, request.jobId);
+      else if (reply.result.kind === "unknown_outcome") this.noteUnknown(request.jobId);
+      return reply.result;
+    } catch (err) {
+      const failure = asFailure(err);
+      const message = `sidecar ${failure.reason}: ${failure.message}`;
+      // Only a request the child provably never acted on is safe to retry.
+      const untouched = !failure.sent || failure.wire?.code === WIRE_ERRORS.notInitialized || failure.wire?.code === WIRE_ERRORS.shuttingDown;
+      if (untouched) return { ok: false, kind: "unavailable", message };
+      this.log.warn("submission outcome unknown: it will be reconciled before anything is sent again", { jobId: request.jobId, reason: failure.reason });
+      this.noteUnknown(request.jobId);
+      return { ok: false, kind: "unknown_outcome", message };
+    }
+  }
+
+  async poll(pixverseIds: string[]): Promise<Map<string, PixverseVideo>> {
+    const out = new Map<string, PixverseVideo>();
+    if (pixverseIds.length === 0) return out;
+    try {
+      const reply = await this.request("poll", { ids: pixverseIds }, this.timeouts.pollMs);
+      for (const video of reply.videos) out.set(video.id, video);
+    } catch (err) {
+      this.log.warn("poll got no answer from the sidecar", { error: errorMessage(err) });
+    }
+    return out;
+  }
+
+  async reconcile(request: ReconcileRequest): Promise<ReconcileResult> {
+    const excludeIds = [...this.claimed].filter(([, jobId]) => jobId !== request.jobId).map(([id]) => id);
+    try {
+      const reply = await this.request(
+        "reconcile",
+        { jobId: request.jobId, prompt: request.prompt, submittedAt: request.submittedAt.toISOString(), excludeIds },
+        this.timeouts.reconcileMs,
+      );
+      const result = reply.result;
+      if (result.kind === "found") {
+        this.claim(result.pixverseId, request.jobId);
+        this.unknownSince.delete(request.jobId);
+        return result;
+      }
+      const settledAt = Math.max(request.submittedAt.getTime(), this.unknownSince.get(request.jobId) ?? 0) + this.timeouts.reconcileSettleMs;
+      if (result.kind === "absent" && Date.now() < settledAt) {
+        return { kind: "unknown", message: `not in the list yet; absent is trusted from ${new Date(settledAt).toISOString()}` };
+      }
+      if (result.kind === "absent") this.unknownSince.delete(request.jobId);
+      return result;
+    } catch (err) {
+      return { kind: "unknown", message: `sidecar: ${errorMessage(err)}` };
+    }
+  }
+
+  health(): { ready: boolean; state: string; detail?: string } {
+    if (this.closed) return { ready: false, state: "closed" };
+    if (!this.initialized || this.accounts.length === 0) {
+      return { ready: false, state: this.lastExit ? "sidecar_restarting" : "sidecar_starting", ...(this.lastExit ? { detail: this.lastExit } : {}) };
+    }
+    const ready = this.accounts.some((a) => a.state === "ready");
+    const state = ready ? "ready" : (this.accounts.find((a) => a.state !== "login_failed") ?? this.accounts[0]!).state;
+    const detail = this.accounts.map((a) => `${maskEmail(a.email)}: ${a.state}${a.detail ? ` (${a.detail})` : ""}`).join("; ");
+    return { ready, state, detail };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.healthTimer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (!child) return;
+    try {
+      if (this.initialized) await this.send(child, "shutdown", {}, this.timeouts.shutdownMs);
+    } catch (err) {
+      this.log.warn("sidecar did not shut down cleanly", { error: errorMessage(err) });
+    }
+    const exited = await within(child.exited.then(() => true), this.timeouts.shutdownMs, false);
+    if (!exited) child.kill("SIGKILL");
+    await child.exited;
+  }
+
+  // ── The child process ────────────────────────────────────────────────────────────────────────────────
+
+  private spawn(): void {
+    this.childStartedAt = Date.now();
+    const child = Bun.spawn({
+      cmd: [process.execPath, ENTRY],
+      ipc: (message) => this.onMessage(child, message),
+      serialization: "json",
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    this.child = child;
+    this.log.info("sidecar started", { pid: child.pid });
+    void child.exited.then(() => this.onExit(child));
+  }
+
+  private onMessage(child: Subprocess, raw: unknown): void {
+    if (child !== this.child) return;
+    const parsed = childMessageSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.log.error("unreadable message from the sidecar", { problems: parsed.error.issues.slice(0, 3).map((i) => i.message) });
+      return;
+    }
+    const message = parsed.data;
+    switch (message.type) {
+      case "hello":
+        void this.initialize(child);
+        return;
+      case "state":
+        this.accounts = message.accounts;
+        return;
+      case "reply": {
+        const pending = this.takePending(message.id);
+        if (!pending) return;
+        if (message.reply.op !== pending.op) {
+          pending.reject(new SidecarFailure("error", true, `reply to ${pending.op} came as ${message.reply.op}`));
+          return;
+        }
+        pending.resolve(message.reply);
+        return;
+      }
+      case "error": {
+        const pending = this.takePending(message.id);
+        pending?.reject(new SidecarFailure("error", true, `${message.error.code}: ${message.error.message}`, message.error));
+        return;
+      }
+    }
+  }
+
+  private async initialize(child: Subprocess): Promise<void> {
+    const { config } = this.opts;
+    const init: InitConfig = {
+      accounts: this.opts.accounts,
+      webUrl: this.opts.webUrl ?? config.PIXVERSE_WEB_URL ?? DEFAULT_WEB_URL,
+      apiUrl: this.opts.apiUrl ?? config.PIXVERSE_API_URL ?? DEFAULT_API_URL,
+      headless: config.HEADLESS,
+      chromiumPath: config.CHROMIUM_PATH,
+      sessionDir: config.sessionDir,
+      timezone: config.BROWSER_TIMEZONE,
+      humanLoginTimeoutMs: config.HUMAN_LOGIN_TIMEOUT_SECONDS * 1000,
+      fallbackConcurrency: config.PIXVERSE_CONCURRENCY,
+      logLevel: this.opts.logLevel ?? config.LOG_LEVEL,
+      tuning: this.opts.tuning ?? {},
+      ...(this.opts.browserEnv ? { browserEnv: this.opts.browserEnv } : {}),
+    };
+    try {
+      const reply = await this.send(child, "init", { config: init }, this.timeouts.initMs);
+      if (child !== this.child) return;
+      this.accounts = reply.accounts;
+      this.initialized = true;
+      this.lastExit = null;
+      this.log.info("sidecar initialised", { pid: child.pid, accounts: reply.accounts.length });
+      for (const wake of [...this.initWaiters]) wake();
+      this.initWaiters.clear();
+    } catch (err) {
+      this.log.error("sidecar failed to initialise; restarting it", { error: errorMessage(err) });
+      child.kill("SIGKILL");
+    }
+  }
+
+  private onExit(child: Subprocess): void {
+    if (child !== this.child) return;
+    this.child = null;
+    this.initialized = false;
+    this.accounts = [];
+    const how = child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`;
+    for (const [id, pending] of this.pending) {
+      if (pending.child !== child) continue;
+      this.takePending(id);
+      pending.reject(new SidecarFailure("child_gone", true, `the sidecar exited (${how}) before answering`));
+    }
+    if (this.closed) return;
+    if (Date.now() - this.childStartedAt > STABLE_UPTIME_MS) this.crashes = 0;
+    const { initialMs = 500, maxMs = 30_000 } = this.opts.restart ?? {};
+    const delay = Math.min(maxMs, initialMs * 2 ** this.crashes);
+    this.crashes += 1;
+    this.lastExit = `sidecar exited (${how}); restarting in ${delay} ms`;
+    this.log.error("sidecar exited; restarting", { how, delayMs: delay, crashes: this.crashes });
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.closed) this.spawn();
+    }, delay);
+  }
+
+  /** A ping unanswered in time means the child hangs: kill it, and the exit handler starts a new one. */
+  private async checkHealth(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.initialized || this.pinging || this.closed) return;
+    this.pinging = true;
+    try {
+      const reply = await this.send(child, "ping", {}, this.timeouts.pingMs);
+      if (child === this.child) this.accounts = reply.accounts;
+    } catch (err) {
+      const failure = asFailure(err);
+      if (failure.reason === "timeout" && child === this.child) {
+        this.log.error("sidecar stopped answering; killing it", { pid: child.pid });
+        child.kill("SIGKILL");
+      }
+    } finally {
+      this.pinging = false;
+    }
+  }
+
+  // ── Requests ─────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Send to the current child once it is initialised (waiting for that within the same timeout). */
+  private async request<O extends Op>(op: O, fields: RequestFields<O>, timeoutMs: number): Promise<ReplyFor<O>> {
+    const deadline = Date.now() + timeoutMs;
+    if (this.closed) throw new SidecarFailure("not_ready", false, "the generator is closed");
+    if (!(await this.waitUntilStarted(timeoutMs)) || !this.child) {
+      throw new SidecarFailure("not_ready", false, this.lastExit ?? "the sidecar is not ready");
+    }
+    return this.send(this.child, op, fields, Math.max(1, deadline - Date.now()));
+  }
+
+  private send<O extends Op>(child: Subprocess, op: O, fields: RequestFields<O>, timeoutMs: number): Promise<ReplyFor<O>> {
+    const id = this.nextId++;
+    const timeout = Math.max(1, Math.round(timeoutMs));
+    return new Promise<ReplyFor<O>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.takePending(id)) reject(new SidecarFailure("timeout", true, `no answer to ${op} within ${timeout} ms`));
+      }, timeout);
+      this.pending.set(id, { op, child, resolve: resolve as (reply: unknown) => void, reject, timer });
+      try {
+        child.send({ op, id, timeoutMs: timeout, ...fields });
+      } catch (err) {
+        this.takePending(id);
+        reject(new SidecarFailure("child_gone", false, `could not send ${op}: ${errorMessage(err)}`));
+      }
+    });
+  }
+
+  private takePending(id: number): Pending | undefined {
+    const pending = this.pending.get(id);
+    if (!pending) return undefined;
+    clearTimeout(pending.timer);
+    this.pending.delete(id);
+    return pending;
+  }
+
+  private noteUnknown(jobId: number): void {
+    this.unknownSince.delete(jobId);
+    this.unknownSince.set(jobId, Date.now());
+    if (this.unknownSince.size > CLAIMED_MEMORY) {
+      const oldest = this.unknownSince.keys().next().value;
+      if (oldest !== undefined) this.unknownSince.delete(oldest);
+    }
+  }
+
+  private claim(pixverseId: string, jobId: number): void {
+    this.claimed.delete(pixverseId);
+    this.claimed.set(pixverseId, jobId);
+    if (this.claimed.size > CLAIMED_MEMORY) {
+      const oldest = this.claimed.keys().next().value;
+      if (oldest !== undefined) this.claimed.delete(oldest);
+    }
+  }
+}
+
+function asFailure(err: unknown): SidecarFailure {
+  return err instanceof SidecarFailure ? err : new SidecarFailure("error", true, errorMessage(err));
+}
+
+/** `someone@example.com` → `s***@example.com`: readiness output names accounts without exposing them. */
+export function maskEmail(email: string): string {
+  const at = email.indexOf("@");
+  return at > 0 ? `${email[0]}***${email.slice(at)}` : "***";
+}

@@ -1,0 +1,173 @@
+// The typed channel between the API process (parent) and the sidecar (child): Bun IPC, JSON messages,
+// parsed with these schemas on both sides. Every request has an id and a timeout; errors cross as {code, message}.
+import { z } from "zod";
+
+const id = z.number().int().nonnegative();
+const timeoutMs = z.number().int().positive();
+const pixverseId = z.string().regex(/^\d+$/);
+
+export const LOG_LEVEL = z.enum(["debug", "info", "warn", "error", "silent"]);
+
+/** Numbers that tune the account driver; each optional (defaults in account.ts). */
+export const tuningSchema = z
+  .object({
+    actionTimeoutMs: timeoutMs,
+    navigationTimeoutMs: timeoutMs,
+    uploadTimeoutMs: timeoutMs,
+    createAnswerTimeoutMs: timeoutMs,
+    reloginCooldownMs: z.number().int().nonnegative(),
+    loginBlockMs: z.number().int().nonnegative(),
+    creditsRecheckMs: z.number().int().nonnegative(),
+    reconcileSkewMs: z.number().int().nonnegative(),
+    reconcileMaxPages: z.number().int().positive(),
+    pollMaxPages: z.number().int().positive(),
+    pollMaxDetails: z.number().int().nonnegative(),
+    signInWaitMs: z.number().int().nonnegative(),
+  })
+  .partial();
+
+/** Everything the child needs, sent once after it starts: it reads no environment of its own. */
+export const initConfigSchema = z.object({
+  accounts: z.array(z.object({ email: z.string().min(1), password: z.string().min(1) })).min(1),
+  webUrl: z.url(),
+  apiUrl: z.url(),
+  headless: z.boolean(),
+  chromiumPath: z.string().min(1),
+  sessionDir: z.string().min(1),
+  timezone: z.string().min(1),
+  humanLoginTimeoutMs: timeoutMs,
+  fallbackConcurrency: z.number().int().positive(),
+  logLevel: LOG_LEVEL,
+  tuning: tuningSchema.default({}),
+  /** The browser's environment; absent: the child's own. */
+  browserEnv: z.record(z.string(), z.string()).optional(),
+});
+export type InitConfig = z.infer<typeof initConfigSchema>;
+
+const imageSchema = z.object({
+  base64: z.string().min(1),
+  type: z.enum(["png", "jpg", "webp"]),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+});
+
+// ── Parent → child ─────────────────────────────────────────────────────────────────────────────────────
+
+export const requestSchema = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("init"), id, timeoutMs, config: initConfigSchema }),
+  z.object({
+    op: z.literal("submit"),
+    id,
+    timeoutMs,
+    jobId: z.number().int(),
+    kind: z.enum(["t2v", "i2v"]),
+    prompt: z.string().min(1),
+    image: imageSchema.optional(),
+  }),
+  z.object({ op: z.literal("poll"), id, timeoutMs, ids: z.array(pixverseId) }),
+  z.object({
+    op: z.literal("reconcile"),
+    id,
+    timeoutMs,
+    jobId: z.number().int(),
+    prompt: z.string().min(1),
+    submittedAt: z.iso.datetime(),
+    /** Ids already reported for other jobs: never a match. */
+    excludeIds: z.array(pixverseId),
+  }),
+  z.object({ op: z.literal("capacity"), id, timeoutMs }),
+  z.object({ op: z.literal("ping"), id, timeoutMs }),
+  z.object({ op: z.literal("shutdown"), id, timeoutMs }),
+]);
+export type Request = z.infer<typeof requestSchema>;
+export type Op = Request["op"];
+
+// ── Child → parent ─────────────────────────────────────────────────────────────────────────────────────
+
+export const ACCOUNT_STATES = [
+  "signed_out",
+  "signing_in",
+  "ready",
+  "needs_human",
+  "paused_credits",
+  "login_blocked",
+  "login_failed",
+] as const;
+/**
+ * - `signed_out`     no live session; a login is under way or scheduled (after the re-login cooldown).
+ * - `signing_in`     the login page is being driven.
+ * - `ready`          signed in; submissions go through.
+ * - `needs_human`    the site asks for something a script must not answer; waiting for a person.
+ * - `paused_credits` credits or the monthly limit are used up; polls go on, submissions wait.
+ * - `login_blocked`  Pixverse said too many login attempts (500213); no login until the block ends.
+ * - `login_failed`   wrong e-mail or password, an OAuth-only account or a non-English UI: needs the operator.
+ */
+export type AccountState = (typeof ACCOUNT_STATES)[number];
+
+export const accountStatusSchema = z.object({
+  email: z.string(),
+  state: z.enum(ACCOUNT_STATES),
+  detail: z.string().optional(),
+  since: z.string(),
+  capacity: z.number().int().nonnegative(),
+  inFlight: z.number().int().nonnegative(),
+});
+export type AccountStatus = z.infer<typeof accountStatusSchema>;
+
+export const submitResultSchema = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), pixverseId }),
+  z.object({
+    ok: z.literal(false),
+    kind: z.enum(["concurrency", "overloaded", "credits", "session", "unavailable", "moderation", "bad_input", "unknown_outcome"]),
+    code: z.number().int().optional(),
+    message: z.string(),
+  }),
+]);
+
+export const pixverseVideoSchema = z.object({
+  id: pixverseId,
+  status: z.number(),
+  url: z.string().nullable(),
+  outputWidth: z.number().nullable(),
+  outputHeight: z.number().nullable(),
+});
+
+export const reconcileResultSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("found"), pixverseId }),
+  z.object({ kind: z.literal("absent") }),
+  z.object({ kind: z.literal("unknown"), message: z.string() }),
+]);
+
+/** The value of a successful reply, by the request's op. */
+export const replySchema = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("init"), accounts: z.array(accountStatusSchema) }),
+  z.object({ op: z.literal("submit"), result: submitResultSchema }),
+  z.object({ op: z.literal("poll"), videos: z.array(pixverseVideoSchema) }),
+  z.object({ op: z.literal("reconcile"), result: reconcileResultSchema }),
+  z.object({ op: z.literal("capacity"), capacity: z.number().int().nonnegative() }),
+  z.object({ op: z.literal("ping"), accounts: z.array(accountStatusSchema) }),
+  z.object({ op: z.literal("shutdown") }),
+]);
+export type Reply = z.infer<typeof replySchema>;
+export type ReplyFor<O extends Op> = Extract<Reply, { op: O }>;
+
+export const wireErrorSchema = z.object({ code: z.string(), message: z.string() });
+export type WireError = z.infer<typeof wireErrorSchema>;
+
+export const childMessageSchema = z.discriminatedUnion("type", [
+  /** The child is up and waits for `init`. */
+  z.object({ type: z.literal("hello"), pid: z.number().int() }),
+  z.object({ type: z.literal("reply"), id, reply: replySchema }),
+  z.object({ type: z.literal("error"), id, error: wireErrorSchema }),
+  /** Pushed whenever an account's state changes, so the parent's health() is current without asking. */
+  z.object({ type: z.literal("state"), accounts: z.array(accountStatusSchema) }),
+]);
+export type ChildMessage = z.infer<typeof childMessageSchema>;
+
+/** Error codes that cross the channel. */
+export const WIRE_ERRORS = {
+  badRequest: "bad_request",
+  notInitialized: "not_initialized",
+  internal: "internal",
+  shuttingDown: "shutting_down",
+} as const;

@@ -1,0 +1,166 @@
+// The internal JSON API under /creative_platform (spec/pixverse-web.md): the envelope
+// {ErrCode, ErrMsg, Resp}, HTTP 200 even for API-level errors, and auth by the `Token` header.
+import { Hono, type Context } from "hono";
+import { cors } from "hono/cors";
+import { z } from "zod";
+import { ERR, errMsg, type ErrCode } from "./codes.ts";
+import type { Account } from "./accounts.ts";
+import type { SimState, Submission } from "./state.ts";
+import { QUALITIES, toListItem, type VideoKind } from "./videos.ts";
+
+type Env = { Variables: { account: Account } };
+
+/** Pixverse rejects prompts over 5000 characters (spec "Creating a video"). */
+export const PROMPT_MAX_CHARS = 5000;
+
+export function originOf(c: Context): string {
+  return new URL(c.req.url).origin;
+}
+
+function ok(c: Context, resp: unknown) {
+  return c.json({ ErrCode: ERR.ok, ErrMsg: errMsg(ERR.ok), Resp: resp });
+}
+
+// The spec does not show Resp on failures; an empty object keeps `Resp.x` reads harmless.
+function fail(c: Context, code: ErrCode, message: string = errMsg(code)) {
+  return c.json({ ErrCode: code, ErrMsg: message, Resp: {} });
+}
+
+async function readJson(c: Context): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    return undefined;
+  }
+}
+
+const loginBody = z.object({ Username: z.string(), Password: z.string() });
+
+// Fields the web app sends (spec "Creating a video"); others it sends (seed, credit_change, …) are accepted.
+const generationBody = z.object({
+  prompt: z.string().optional(),
+  model: z.string().optional(),
+  duration: z.number().int().optional(),
+  quality: z.string().optional(),
+  aspect_ratio: z.string().optional(),
+  create_count: z.number().int().optional(),
+  customer_img_path: z.string().optional(),
+  customer_img_url: z.string().optional(),
+});
+
+// `offset`/`limit` page; web_offset, app_offset, filter and polling are accepted and ignored.
+const listBody = z.object({
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(100).default(50),
+});
+
+const detailBody = z.object({ video_id: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]) });
+
+const batchUploadBody = z.object({
+  images: z.array(z.object({ path: z.string(), name: z.string().optional(), size: z.number().optional() })).min(1),
+});
+
+/** Validate a t2v/i2v body into a submission, or the ErrCode the real site answers. */
+function readSubmission(kind: VideoKind, raw: unknown, account: Account, state: SimState): Submission | ErrCode {
+  if (typeof raw !== "object" || raw === null) return ERR.badRequest;
+  const parsed = generationBody.safeParse(raw);
+  if (!parsed.success) return ERR.invalidParameter;
+  const b = parsed.data;
+  if (!b.prompt?.trim() || !b.model || b.duration === undefined || !b.quality) return ERR.emptyParameter;
+  if ([...b.prompt].length > PROMPT_MAX_CHARS) return ERR.promptTooLong;
+  if (!QUALITIES.includes(b.quality) || b.duration < 1 || b.duration > 15) return ERR.invalidParameter;
+  // The web app only ever sends one generation per click; more is kept out of the simulator.
+  if (b.create_count !== undefined && b.create_count !== 1) return ERR.invalidParameter;
+  const base = { kind, prompt: b.prompt, model: b.model, duration: b.duration, quality: b.quality };
+  if (kind === "t2v") {
+    if (!b.aspect_ratio) return ERR.emptyParameter;
+    if (!/^\d+:\d+$/.test(b.aspect_ratio)) return ERR.invalidParameter;
+    return { ...base, aspectRatio: b.aspect_ratio, image: null };
+  }
+  if (!b.customer_img_path) return ERR.emptyParameter;
+  const media = state.uploads.mediaFor(account.id, b.customer_img_path);
+  if (!media) return ERR.invalidImagePath;
+  return { ...base, aspectRatio: "", image: { url: media.url, width: media.width, height: media.height } };
+}
+
+/** The /creative_platform routes. */
+export function apiRoutes(state: SimState): Hono<Env> {
+  const app = new Hono<Env>();
+  // The real API lives on another host than the pages; allow the page context to call it from anywhere.
+  app.use("*", cors({ origin: (o) => o, allowHeaders: ["Token", "X-Platform", "Ai-Trace-Id", "Content-Type", "Refresh"] }));
+
+  app.post("/login", async (c) => {
+    const body = loginBody.safeParse(await readJson(c));
+    if (!body.success) return fail(c, ERR.badRequest);
+    const result = state.accounts.login(body.data.Username, body.data.Password);
+    if (!result.ok) return fail(c, result.code, result.message);
+    const { account, token } = result;
+    return ok(c, { Result: { AccountId: account.id, Username: account.username, Token: token } });
+  });
+
+  // Every other call needs a live token.
+  app.use("*", async (c, next) => {
+    const auth = state.accounts.authenticate(c.req.header("Token"));
+    if (!auth.ok) return fail(c, auth.code);
+    c.set("account", auth.account);
+    await next();
+  });
+
+  // The split between daily, monthly and package credits is not modelled: the whole balance is a package.
+  app.get("/user/credits", (c) => ok(c, { credit_daily: 0, credit_monthly: 0, credit_package: c.var.account.credits }));
+
+  app.post("/toc/members/plan_details", (c) => {
+    const a = c.var.account;
+    return ok(c, {
+      plan_name: "Simulator Plan",
+      current_plan_type: 0,
+      gen_simultaneously: a.concurrency,
+      qualities: QUALITIES,
+      credit_daily: 0,
+      credit_package: a.credits,
+    });
+  });
+
+  for (const kind of ["t2v", "i2v"] as const) {
+    app.post(`/video/${kind}`, async (c) => {
+      const sub = readSubmission(kind, await readJson(c), c.var.account, state);
+      if (typeof sub === "number") return fail(c, sub);
+      const result = state.submit(c.var.account, sub);
+      return result.ok ? ok(c, { video_id: result.video.id }) : fail(c, result.code);
+    });
+  }
+
+  app.post("/video/list/personal", async (c) => {
+    const body = listBody.safeParse((await readJson(c)) ?? {});
+    if (!body.success) return fail(c, ERR.invalidParameter);
+    const { items, total } = state.listVideos(c.var.account, body.data.offset, body.data.limit);
+    const now = state.now();
+    const origin = originOf(c);
+    return ok(c, { data: items.map((v) => toListItem(v, now, origin)), total, next: body.data.offset + items.length < total });
+  });
+
+  app.post("/video/list/detail", async (c) => {
+    const body = detailBody.safeParse(await readJson(c));
+    if (!body.success) return fail(c, ERR.invalidParameter);
+    const video = state.getVideo(c.var.account, body.data.video_id);
+    if (!video) return fail(c, ERR.notFound);
+    return ok(c, toListItem(video, state.now(), originOf(c)));
+  });
+
+  app.post("/getUploadToken", (c) => ok(c, state.uploads.issueToken(c.var.account.id)));
+
+  // One failing image fails the call (our simplification: the page sends one image at a time).
+  app.post("/media/batch_upload_media", async (c) => {
+    const body = batchUploadBody.safeParse(await readJson(c));
+    if (!body.success) return fail(c, ERR.badRequest);
+    const result = [];
+    for (const image of body.data.images) {
+      const record = state.uploads.register(c.var.account.id, image.path, image.name ?? "", originOf(c));
+      if (typeof record === "number") return fail(c, record);
+      result.push(record);
+    }
+    return ok(c, { result });
+  });
+
+  return app;
+}

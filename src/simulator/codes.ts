@@ -1,0 +1,73 @@
+// The numbers the simulator answers with. Codes come from spec/pixverse-web.md; messages follow the ones
+// pixverse.back maps them to (src/domain/constants.py). Where the spec names no code, the choice is ours
+// and says so.
+
+export const ERR = {
+  ok: 0,
+  /** Malformed body (pixverse.back: 400 "Invalid req"). */
+  badRequest: 400,
+  tokenInvalid: 10001,
+  tokenExpired: 10002,
+  tokenMissing: 10003,
+  loggedInElsewhere: 10005,
+  emptyParameter: 400011,
+  invalidParameter: 400017,
+  promptTooLong: 400018,
+  /** list/detail of an unknown (or someone else's) video (pixverse.back: 500008 "Requested data not found"). */
+  notFound: 500008,
+  invalidImageFormat: 500032,
+  invalidImageSize: 500033,
+  invalidImagePath: 500042,
+  credits: 500043,
+  concurrency: 500044,
+  promptBlocked: 500063,
+  overloaded: 500069,
+  userNotFound: 500200,
+  /** Wrong password, and OAuth-only accounts. The spec only says "non-zero"; pixverse.back lists 500201. */
+  authFailed: 500201,
+  tooManyLogins: 500213,
+} as const;
+export type ErrCode = (typeof ERR)[keyof typeof ERR];
+
+const MESSAGES: Record<ErrCode, string> = {
+  0: "Success",
+  400: "Invalid req",
+  10001: "Token is invalid",
+  10002: "Token is expired",
+  10003: "Token not provided",
+  10005: "Your account has been logged in elsewhere",
+  400011: "Empty parameter",
+  400017: "Invalid parameter",
+  400018: "Prompt too long",
+  500008: "Requested data not found",
+  500032: "Invalid image format",
+  500033: "Invalid image size",
+  500042: "Invalid image path",
+  500043: "All credits used. Upgrade or top up",
+  500044: "Concurrent limit reached",
+  500063: "Prompt blocked by AI moderator",
+  500069: "System overloaded",
+  500200: "User does not exist",
+  500201: "Incorrect username or password",
+  500213: "Too many login attempts, please try again later",
+};
+
+export function errMsg(code: ErrCode): string {
+  return MESSAGES[code];
+}
+
+/** The spec only says the message contains "sign in via OAuth". */
+export const OAUTH_ONLY_MESSAGE = "This account was registered with Google, Apple or Discord: please sign in via OAuth";
+
+/** Not from Pixverse: the simulator's own refusal when its human check is on and unsolved. */
+export const HUMAN_CHECK_MESSAGE = "Please verify you are human first";
+
+/** `video_status` values the simulator reports (spec/pixverse-web.md "Polling"). */
+export const VIDEO_STATUS = {
+  done: 1,
+  generating: 5,
+  deleted: 6,
+  moderated: 7,
+  failed: 8,
+  queued: 10,
+} as const;

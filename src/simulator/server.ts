@@ -1,0 +1,110 @@
+// Puts the simulator together on one port: pages, the JSON API, the upload route, media, the pages'
+// scripts and the control API.
+import { Hono } from "hono";
+import { silentLogger, type Logger } from "../log.ts";
+import { apiRoutes } from "./api.ts";
+import { controlRoutes } from "./control.ts";
+import { mediaRoutes, uploadRoutes, type MediaAssets } from "./media.ts";
+import { pageRoutes } from "./pages.ts";
+import { SimState } from "./state.ts";
+
+export interface SimulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  hostname?: string;
+  /** Base generation time; each video takes it ±20 % (×10 with `[sim:slow]`). Default 4000. */
+  generationMs?: number;
+  /** Generations one account may run at once (plan `gen_simultaneously`). Default 2. */
+  concurrency?: number;
+  /** Credits of each new account. Default 1 000 000 ("plenty"). */
+  credits?: number;
+  /** With a password: an account created at start and after every reset. */
+  email?: string;
+  password?: string;
+  logger?: Logger;
+  /** Test seams: the clock and the randomness behind jitter, seeds and ids. */
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface Simulator {
+  /** Base URL, e.g. `http://127.0.0.1:43121`; pages, API and control API all live under it. */
+  url: string;
+  port: number;
+  state: SimState;
+  /** Close the port and forget everything. Nothing keeps running afterwards. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULTS = { generationMs: 4000, concurrency: 2, credits: 1_000_000 } as const;
+
+export interface SimulatorAssets extends MediaAssets {
+  /** The pages' scripts by name (common, login, create). */
+  scripts: Record<string, string>;
+}
+
+const SCRIPT_NAMES = ["common", "login", "create"] as const;
+
+/** Read the committed sample video, its first frame and the pages' scripts. */
+export async function loadAssets(): Promise<SimulatorAssets> {
+  const file = (path: string) => Bun.file(new URL(path, import.meta.url));
+  const [mp4, jpg] = await Promise.all([file("./assets/sample.mp4").bytes(), file("./assets/sample.jpg").bytes()]);
+  const scripts = await Promise.all(SCRIPT_NAMES.map(async (n) => [n, await file(`./static/${n}.js`).text()] as const));
+  return { mp4, jpg, scripts: Object.fromEntries(scripts) };
+}
+
+/** The simulator's Hono app over a given state. No I/O here: the caller serves it. */
+export function createSimulatorApp(deps: { state: SimState; assets: SimulatorAssets; logger: Logger }): Hono {
+  const { state, assets, logger } = deps;
+  const app = new Hono();
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    logger.debug("simulator request", { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
+  });
+  app.route("/creative_platform", apiRoutes(state));
+  app.route("/oss", uploadRoutes(state.uploads));
+  app.route("/media", mediaRoutes(state.uploads, assets));
+  app.route("/__sim", controlRoutes(state));
+  app.get("/static/:name{[a-z]+\\.js}", (c) => {
+    const script = assets.scripts[c.req.param("name").replace(/\.js$/, "")];
+    if (script === undefined) return c.notFound();
+    return c.body(script, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
+  });
+  app.route("/", pageRoutes(state));
+  app.onError((err, c) => {
+    logger.error("simulator error", { method: c.req.method, path: c.req.path, err });
+    return c.json({ error: "internal error" }, 500);
+  });
+  return app;
+}
+
+/** Start a simulator on `port` (0 = any free one). */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const logger = options.logger ?? silentLogger;
+  const state = new SimState({
+    generationMs: options.generationMs ?? DEFAULTS.generationMs,
+    concurrency: options.concurrency ?? DEFAULTS.concurrency,
+    credits: options.credits ?? DEFAULTS.credits,
+    defaultAccount: options.email && options.password !== undefined ? { email: options.email, password: options.password } : null,
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+  });
+  const app = createSimulatorApp({ state, assets: await loadAssets(), logger });
+  const hostname = options.hostname ?? "127.0.0.1";
+  const server = Bun.serve({ port: options.port ?? 0, hostname, fetch: app.fetch });
+  const port = server.port ?? 0;
+  // A wildcard address is not one to browse to; name the loopback instead.
+  const shown = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
+  const url = `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+  logger.debug("pixverse simulator listening (local stand-in, not the real Pixverse)", { url });
+  return {
+    url,
+    port,
+    state,
+    async stop() {
+      await server.stop(true);
+      state.reset();
+    },
+  };
+}

@@ -1,0 +1,132 @@
+// A simulated video's life, computed from its timestamps on every read: no timer per video, so hundreds
+// in flight cost nothing, and a reset or stop leaves nothing running.
+import { VIDEO_STATUS } from "./codes.ts";
+
+export type VideoKind = "t2v" | "i2v";
+/** How a generation ends; chosen by the prompt's test marker (spec/simulator.md "Test markers"). */
+export type Outcome = "done" | "moderated" | "failed" | "deleted";
+
+export interface Video {
+  id: number;
+  accountId: number;
+  kind: VideoKind;
+  prompt: string;
+  model: string;
+  duration: number;
+  quality: string;
+  /** t2v: the requested ratio; i2v: derived from the image, as the output follows the picture. */
+  aspectRatio: string;
+  imageUrl: string | null;
+  seed: number;
+  createdAt: number;
+  /** Until then `10` (queued), after it `5` (generating). */
+  startedAt: number;
+  /** The final status from then on; before it the video counts against the account's concurrency. */
+  finishAt: number;
+  /** `[sim:deleted]` only: when the finished video starts being reported as deleted. */
+  deletedAt: number | null;
+  outcome: Outcome;
+  outputWidth: number;
+  outputHeight: number;
+}
+
+export interface Markers {
+  blocked: boolean;
+  slow: boolean;
+  outcome: Outcome;
+}
+
+export function readMarkers(prompt: string): Markers {
+  const outcome: Outcome = prompt.includes("[sim:moderation]")
+    ? "moderated"
+    : prompt.includes("[sim:fail]")
+      ? "failed"
+      : prompt.includes("[sim:deleted]")
+        ? "deleted"
+        : "done";
+  return { blocked: prompt.includes("[sim:blocked]"), slow: prompt.includes("[sim:slow]"), outcome };
+}
+
+/** The base time with ±20 % jitter, ×10 for `[sim:slow]`. */
+export function generationTime(baseMs: number, slow: boolean, random: () => number): number {
+  return Math.round(baseMs * (0.8 + 0.4 * random()) * (slow ? 10 : 1));
+}
+
+/** The first fifth of a generation is reported as queued (10), the rest as generating (5); our choice. */
+export const QUEUED_SHARE = 0.2;
+
+export function videoStatus(video: Video, now: number): number {
+  if (now < video.startedAt) return VIDEO_STATUS.queued;
+  if (now < video.finishAt) return VIDEO_STATUS.generating;
+  switch (video.outcome) {
+    case "done":
+      return VIDEO_STATUS.done;
+    case "moderated":
+      return VIDEO_STATUS.moderated;
+    case "failed":
+      return VIDEO_STATUS.failed;
+    case "deleted":
+      return video.deletedAt !== null && now >= video.deletedAt ? VIDEO_STATUS.deleted : VIDEO_STATUS.done;
+  }
+}
+
+export function isRunning(video: Video, now: number): boolean {
+  return now < video.finishAt;
+}
+
+// pixsim7 pixverse/pricing.py: credits per second of video by quality (spec "Account limits").
+const CREDITS_PER_SECOND: Record<string, number> = { "360p": 4, "540p": 6, "720p": 8, "1080p": 16 };
+export const QUALITIES = Object.keys(CREDITS_PER_SECOND);
+
+export function creditCost(quality: string, duration: number): number {
+  return (CREDITS_PER_SECOND[quality] ?? 4) * duration;
+}
+
+/** `16:9` → 1.78; unknown shapes fall back to 16:9. */
+export function ratioOf(aspectRatio: string): number {
+  const m = /^(\d+):(\d+)$/.exec(aspectRatio);
+  return m ? Number(m[1]) / Number(m[2]) : 16 / 9;
+}
+
+/** The quality names the short side; the long side follows the ratio, rounded to even like encoders do. */
+export function outputSize(quality: string, ratio: number): { width: number; height: number } {
+  const short = Number.parseInt(quality, 10) || 360;
+  const long = Math.round((short * Math.max(ratio, 1 / ratio)) / 2) * 2;
+  return ratio >= 1 ? { width: long, height: short } : { width: short, height: long };
+}
+
+/**
+ * Where a finished video lives. Pixverse's media paths carry `%2F` escapes inside one path segment
+ * (spec "Polling": decode `%2F`); the simulator serves both the escaped and the decoded form.
+ */
+export function mediaPath(video: Video, ext: "mp4" | "jpg"): string {
+  return `/media/pixverse%2F${ext}%2Fmedia%2Fweb%2Fori%2F${video.id}_seed${video.seed}.${ext}`;
+}
+
+/** create_time as ISO 8601 UTC without milliseconds ("2026-11-25T17:00:00Z"); the spec does not show it. */
+export function formatTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** One item of `list/personal` and the answer of `list/detail` (spec "Polling" fields, plus a few settings). */
+export function toListItem(video: Video, now: number, origin: string) {
+  const status = videoStatus(video, now);
+  const finished = status === VIDEO_STATUS.done;
+  return {
+    video_id: video.id,
+    video_status: status,
+    prompt: video.prompt,
+    url: finished ? origin + mediaPath(video, "mp4") : "",
+    first_frame: finished ? origin + mediaPath(video, "jpg") : (video.imageUrl ?? ""),
+    create_time: formatTime(video.createdAt),
+    output_width: finished ? video.outputWidth : 0,
+    output_height: finished ? video.outputHeight : 0,
+    model: video.model,
+    duration: video.duration,
+    quality: video.quality,
+    aspect_ratio: video.aspectRatio,
+    customer_img_url: video.imageUrl ?? "",
+    seed: video.seed,
+  };
+}
+export type ListItem = ReturnType<typeof toListItem>;

@@ -1,0 +1,40 @@
+// The application's view of videos for the HTTP layer: accept a request (group-committed, limits enforced
+// in the same transaction) and read a status (mostly from memory). No HTTP and no SQL here.
+import { createBatcher } from "./db/batcher.ts";
+import { createStatusCache } from "./db/status-cache.ts";
+import type { InsertLimits, InsertOutcome, NewVideo, StatusRow, VideoRepository } from "./db/videos.ts";
+
+export interface VideoService {
+  create(video: NewVideo): Promise<InsertOutcome>;
+  status(id: number): Promise<StatusRow | null>;
+  /** A row changed in this process (the dispatcher): drop any cached copy. */
+  changed(id: number): void;
+}
+
+export interface VideoServiceOptions {
+  limits: InsertLimits;
+  /** How far behind another instance's change a status read may be. */
+  statusMaxAgeMs?: number;
+  statusCacheEntries?: number;
+}
+
+export function createVideoService(repo: VideoRepository, options: VideoServiceOptions): VideoService {
+  const cache = createStatusCache((id) => repo.findStatus(id), {
+    maxAgeMs: options.statusMaxAgeMs ?? 1000,
+    maxEntries: options.statusCacheEntries ?? 200_000,
+  });
+  const inserts = createBatcher<NewVideo, InsertOutcome>((batch) => repo.insertBatch(batch, options.limits), {
+    maxItems: 256,
+    maxBytes: 48 * 1024 * 1024,
+    sizeOf: (v) => v.image?.bytes.byteLength ?? 0,
+  });
+  return {
+    async create(video) {
+      const outcome = await inserts.add(video);
+      if (outcome.ok) cache.forget(outcome.id);
+      return outcome;
+    },
+    status: (id) => cache.get(id),
+    changed: (id) => cache.forget(id),
+  };
+}

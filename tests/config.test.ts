@@ -1,0 +1,39 @@
+import { expect, test } from "bun:test";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+test("defaults give demo mode on embedded PGlite with the documented limits", () => {
+  const c = loadConfig({});
+  expect(c.demo).toBe(true);
+  expect(c.DATABASE_URL).toBeUndefined();
+  expect(c.PORT).toBe(3000);
+  expect(c.DATA_DIR).toBe("./data");
+  expect(c.HEADLESS).toBe(true);
+  expect([c.RATE_LIMIT_GENERATIONS_PER_MINUTE, c.RATE_LIMIT_STATUS_PER_MINUTE, c.MAX_ACTIVE_VIDEOS_PER_USER, c.MAX_QUEUE_DEPTH, c.JOB_DEADLINE_MINUTES]).toEqual([10, 120, 10, 1000, 30]);
+});
+
+test("credentials turn demo mode off", () => {
+  expect(loadConfig({ EMAIL: "a@b.c", PASSWORD: "pw" }).demo).toBe(false);
+});
+
+test("a bad value is reported by variable name, never by value", () => {
+  let error: unknown;
+  try {
+    loadConfig({ PORT: "not-a-port", DATABASE_URL: "mysql://user:hunter2@db/x" });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  const text = (error as ConfigError).problems.join("\n");
+  expect(text).toContain("PORT");
+  expect(text).toContain("DATABASE_URL");
+  expect(text).not.toContain("hunter2");
+  expect(text).not.toContain("not-a-port");
+});
+
+test("EMAIL without PASSWORD is refused", () => {
+  expect(() => loadConfig({ EMAIL: "a@b.c" })).toThrow(ConfigError);
+});
+
+test("HEADLESS=false opens a visible browser", () => {
+  expect(loadConfig({ HEADLESS: "false" }).HEADLESS).toBe(false);
+});

@@ -1,0 +1,48 @@
+import { expect, test } from "bun:test";
+import { createBatcher } from "../../src/db/batcher.ts";
+
+test("requests that arrive during a commit share the next commit", async () => {
+  const batches: number[][] = [];
+  let release!: () => void;
+  let first = true;
+  const b = createBatcher<number, number>(
+    async (items) => {
+      batches.push(items);
+      if (first) {
+        first = false;
+        await new Promise<void>((r) => (release = r));
+      }
+      return items.map((i) => i * 10);
+    },
+    { maxItems: 100, maxBytes: 1000, sizeOf: () => 0 },
+  );
+  const p1 = b.add(1);
+  const rest = [2, 3, 4].map((i) => b.add(i));
+  expect(b.pending()).toBe(3);
+  release();
+  expect(await Promise.all([p1, ...rest])).toEqual([10, 20, 30, 40]);
+  expect(batches).toEqual([[1], [2, 3, 4]]);
+});
+
+test("a batch never exceeds its byte budget, but a single large item still goes alone", async () => {
+  const batches: number[][] = [];
+  const b = createBatcher<number, number>(async (items) => (batches.push(items), items), { maxItems: 100, maxBytes: 10, sizeOf: (n) => n });
+  await Promise.all([b.add(1), b.add(6), b.add(6), b.add(20), b.add(1)]);
+  expect(batches).toEqual([[1], [6], [6], [20], [1]]);
+});
+
+test("a failed commit rejects every request of its batch and the next batch still runs", async () => {
+  let calls = 0;
+  const b = createBatcher<number, number>(
+    async (items) => {
+      calls++;
+      if (calls === 1) throw new Error("db down");
+      return items;
+    },
+    { maxItems: 100, maxBytes: 1000, sizeOf: () => 0 },
+  );
+  const failing = b.add(1);
+  const later = b.add(2);
+  expect(failing).rejects.toThrow("db down");
+  expect(await later).toBe(2);
+});

@@ -1,0 +1,62 @@
+import { expect, test } from "bun:test";
+import { createStatusCache } from "../../src/db/status-cache.ts";
+import type { StatusRow } from "../../src/db/videos.ts";
+
+function harness(initial: StatusRow | null) {
+  let row = initial;
+  let loads = 0;
+  let t = 0;
+  const cache = createStatusCache(
+    async () => {
+      loads++;
+      return row ? { ...row } : null;
+    },
+    { maxAgeMs: 1000, maxEntries: 3, now: () => t },
+  );
+  return {
+    cache,
+    loads: () => loads,
+    set: (r: StatusRow | null) => (row = r),
+    advance: (ms: number) => (t += ms),
+  };
+}
+
+const row = (state: StatusRow["state"], id = 1): StatusRow => ({ id, appBundleId: "a", apphudUserId: "u", state, resultUrl: state === "succeeded" ? "https://m/x.mp4" : null });
+
+test("an unfinished video is at most maxAge behind the database", async () => {
+  const h = harness(row("queued"));
+  expect((await h.cache.get(1))?.state).toBe("queued");
+  h.set(row("generating"));
+  h.advance(999);
+  expect((await h.cache.get(1))?.state).toBe("queued");
+  h.advance(2);
+  expect((await h.cache.get(1))?.state).toBe("generating");
+});
+
+test("a finished video is read once and then served from memory", async () => {
+  const h = harness(row("succeeded"));
+  await h.cache.get(1);
+  h.advance(3_600_000);
+  await h.cache.get(1);
+  expect(h.loads()).toBe(1);
+});
+
+test("a change made by this process is seen at once", async () => {
+  const h = harness(row("generating"));
+  await h.cache.get(1);
+  h.set(row("succeeded"));
+  h.cache.forget(1);
+  expect((await h.cache.get(1))?.state).toBe("succeeded");
+});
+
+test("concurrent reads of one id share a single database read", async () => {
+  const h = harness(row("queued"));
+  await Promise.all([h.cache.get(1), h.cache.get(1), h.cache.get(1)]);
+  expect(h.loads()).toBe(1);
+});
+
+test("the cache holds at most maxEntries videos", async () => {
+  const h = harness(row("succeeded"));
+  for (const id of [1, 2, 3, 4, 5]) await h.cache.get(id);
+  expect(h.cache.size()).toBe(3);
+});

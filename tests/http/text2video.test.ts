@@ -1,0 +1,253 @@
+// POST /text2video against the contract: every boundary of its three parameters, every way of sending them,
+// and the exact answer. One PGlite for the file; every test uses its own owner.
+import { describe, expect, test } from "bun:test";
+import { buildApp, jsonPost, OWNER } from "../support/app.ts";
+import { expectError, expectInvalid, multipartPost, sharedPglite, uniqueOwner, urlencodedPost, videoIdOf } from "./helpers.ts";
+
+const db = sharedPglite();
+const FIELDS = ["prompt", "app_bundle_id", "apphud_user_id"] as const;
+
+function valid(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { prompt: "a red fox runs through snow", ...uniqueOwner(), ...overrides };
+}
+
+describe("POST /text2video prompt length in Unicode code points", () => {
+  const alphabets = [
+    { name: "ASCII", char: "a" },
+    { name: "Cyrillic", char: "ж" },
+    { name: "emoji (surrogate pairs)", char: "😀" },
+  ];
+  for (const { name, char } of alphabets) {
+    test(`accepts a prompt of 2048 ${name} characters and stores it unchanged`, async () => {
+      const { app, repo } = buildApp(db());
+      const prompt = char.repeat(2048);
+      const id = await videoIdOf(await app.request(...jsonPost("/text2video", valid({ prompt }))));
+      expect((await repo.findJob(id))?.prompt).toBe(prompt);
+    });
+
+    test(`refuses a prompt of 2049 ${name} characters with 400 naming prompt`, async () => {
+      const { app } = buildApp(db());
+      await expectInvalid(await app.request(...jsonPost("/text2video", valid({ prompt: char.repeat(2049) }))), "prompt");
+    });
+  }
+
+  test("accepts a one-character prompt", async () => {
+    const { app } = buildApp(db());
+    await videoIdOf(await app.request(...jsonPost("/text2video", valid({ prompt: "x" }))));
+  });
+
+  test("treats a prompt of only white space as missing", async () => {
+    const { app } = buildApp(db());
+    const body = await expectInvalid(await app.request(...jsonPost("/text2video", valid({ prompt: " \t\n\u00a0\u3000 " }))), "prompt");
+    expect(body.message).toContain("required");
+  });
+});
+
+describe("POST /text2video missing, blank and non-string fields", () => {
+  const bad: [string, unknown][] = [
+    ["missing", undefined],
+    ["empty", ""],
+    ["blank", "   "],
+    ["a number", 42],
+    ["an array", ["text"]],
+    ["an object", { text: "x" }],
+    ["null", null],
+    ["a boolean", true],
+  ];
+  for (const field of FIELDS) {
+    for (const [what, value] of bad) {
+      test(`refuses ${field} that is ${what} with 400 naming ${field}`, async () => {
+        const { app } = buildApp(db());
+        const body = valid();
+        if (value === undefined) delete body[field];
+        else body[field] = value;
+        await expectInvalid(await app.request(...jsonPost("/text2video", body)), field);
+      });
+    }
+  }
+
+  test("refuses a repeated urlencoded field (two values) with 400 naming it", async () => {
+    const { app } = buildApp(db());
+    const owner = uniqueOwner();
+    const res = await app.request(...urlencodedPost("/text2video", { ...owner, prompt: ["one", "two"] }));
+    await expectInvalid(res, "prompt");
+  });
+
+  test("a 400 body is exactly {error, field, message} with no request id, and equal errors are byte-identical", async () => {
+    const { app } = buildApp(db());
+    const send = () => app.request(...jsonPost("/text2video", { ...OWNER, prompt: "" }));
+    const [a, b] = [await send(), await send()];
+    const [ta, tb] = [await a.text(), await b.text()];
+    expect(a.status, ta).toBe(400);
+    expect(Object.keys(JSON.parse(ta)).sort()).toEqual(["error", "field", "message"]);
+    expect(ta).toBe(tb);
+    expect(a.headers.get("x-request-id")).toBeTruthy();
+    expect(a.headers.get("x-request-id")).not.toBe(b.headers.get("x-request-id"));
+  });
+});
+
+describe("POST /text2video id lengths", () => {
+  for (const field of ["app_bundle_id", "apphud_user_id"] as const) {
+    test(`accepts ${field} of 255 characters`, async () => {
+      const { app, repo } = buildApp(db());
+      const value = `${field}-${crypto.randomUUID()}-`.padEnd(255, "x");
+      const id = await videoIdOf(await app.request(...jsonPost("/text2video", valid({ [field]: value }))));
+      const row = await repo.findStatus(id);
+      expect(field === "app_bundle_id" ? row?.appBundleId : row?.apphudUserId).toBe(value);
+    });
+
+    test(`accepts ${field} of 255 emoji (code points, not UTF-16 units)`, async () => {
+      const { app } = buildApp(db());
+      await videoIdOf(await app.request(...jsonPost("/text2video", valid({ [field]: "🦊".repeat(255) }))));
+    });
+
+    test(`refuses ${field} of 256 characters with 400 naming it`, async () => {
+      const { app } = buildApp(db());
+      await expectInvalid(await app.request(...jsonPost("/text2video", valid({ [field]: "x".repeat(256) }))), field);
+    });
+  }
+});
+
+describe("POST /text2video malformed bodies", () => {
+  const cases: [string, string][] = [
+    ["malformed JSON", '{"prompt": "a fox", "app_bundle_id": '],
+    ["a JSON array", JSON.stringify([valid()])],
+    ["JSON null", "null"],
+    ["a JSON string", '"a fox"'],
+    ["a JSON number", "42"],
+  ];
+  for (const [what, body] of cases) {
+    test(`refuses ${what} with a 400 JSON error`, async () => {
+      const { app } = buildApp(db());
+      const err = await expectError(await app.request(...jsonPost("/text2video", body)), 400);
+      expect(err.error).toBe("invalid_body");
+    });
+  }
+
+  test("refuses an empty JSON body with 400 naming a required field", async () => {
+    const { app } = buildApp(db());
+    const err = await expectError(await app.request(...jsonPost("/text2video", "")), 400);
+    expect(FIELDS as readonly (string | undefined)[]).toContain(err.field);
+  });
+
+  test("refuses a text/plain body with a 400 JSON error", async () => {
+    const { app } = buildApp(db());
+    const res = await app.request("/text2video", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify(valid()),
+    });
+    expect((await expectError(res, 400)).error).toBe("invalid_body");
+  });
+
+  test("refuses a body that is not UTF-8 with 400, not 500", async () => {
+    const { app } = buildApp(db());
+    const res = await app.request("/text2video", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    });
+    await expectError(res, 400);
+  });
+
+  test("refuses a NUL character in the prompt with 400 naming prompt", async () => {
+    const { app } = buildApp(db());
+    await expectInvalid(await app.request(...jsonPost("/text2video", valid({ prompt: "a\u0000b" }))), "prompt");
+  });
+
+  test("refuses a NUL character in an urlencoded id with 400 naming it", async () => {
+    const { app } = buildApp(db());
+    const owner = uniqueOwner();
+    const res = await app.request(...urlencodedPost("/text2video", { ...owner, apphud_user_id: "u\u0000v", prompt: "fox" }));
+    await expectInvalid(res, "apphud_user_id");
+  });
+
+  test("refuses a lone surrogate in the prompt with 400 naming prompt", async () => {
+    const { app } = buildApp(db());
+    const owner = uniqueOwner();
+    const raw = `{"prompt":"fox \\ud83d runs","app_bundle_id":${JSON.stringify(owner.app_bundle_id)},"apphud_user_id":${JSON.stringify(owner.apphud_user_id)}}`;
+    await expectInvalid(await app.request(...jsonPost("/text2video", raw)), "prompt");
+  });
+
+  test("refuses a lone surrogate in an id with 400 naming it", async () => {
+    const { app } = buildApp(db());
+    const raw = `{"prompt":"fox","app_bundle_id":"com.example\\udc00","apphud_user_id":"u"}`;
+    await expectInvalid(await app.request(...jsonPost("/text2video", raw)), "app_bundle_id");
+  });
+});
+
+describe("POST /text2video content types", () => {
+  test("accepts a JSON body", async () => {
+    const { app } = buildApp(db());
+    await videoIdOf(await app.request(...jsonPost("/text2video", valid())));
+  });
+
+  test("accepts a JSON body with a charset parameter", async () => {
+    const { app } = buildApp(db());
+    await videoIdOf(await app.request(...jsonPost("/text2video", valid(), { "content-type": "application/json; charset=utf-8" })));
+  });
+
+  test("accepts an urlencoded body and decodes it as UTF-8", async () => {
+    const { app, repo } = buildApp(db());
+    const owner = uniqueOwner();
+    const prompt = "лиса бежит по снегу 🦊 & co = 100%";
+    const id = await videoIdOf(await app.request(...urlencodedPost("/text2video", { ...owner, prompt })));
+    expect((await repo.findJob(id))?.prompt).toBe(prompt);
+  });
+
+  test("accepts a multipart body without a file", async () => {
+    const { app, repo } = buildApp(db());
+    const owner = uniqueOwner();
+    const id = await videoIdOf(await app.request(...multipartPost("/text2video", { ...owner, prompt: "лиса" })));
+    expect((await repo.findJob(id))?.prompt).toBe("лиса");
+  });
+
+  test("accepts parameters in the query string only", async () => {
+    const { app, repo } = buildApp(db());
+    const owner = uniqueOwner();
+    const q = new URLSearchParams({ ...owner, prompt: "лиса 🦊" });
+    const id = await videoIdOf(await app.request(`/text2video?${q}`, { method: "POST" }));
+    expect((await repo.findJob(id))?.prompt).toBe("лиса 🦊");
+    expect((await repo.findStatus(id))?.apphudUserId).toBe(owner.apphud_user_id);
+  });
+
+  test("accepts ids in the query string and the prompt in a JSON body", async () => {
+    const { app, repo } = buildApp(db());
+    const owner = uniqueOwner();
+    const id = await videoIdOf(await app.request(...jsonPost(`/text2video?${new URLSearchParams(owner)}`, { prompt: "fox" })));
+    const row = await repo.findStatus(id);
+    expect(row?.appBundleId).toBe(owner.app_bundle_id);
+    expect(row?.apphudUserId).toBe(owner.apphud_user_id);
+    expect((await repo.findJob(id))?.prompt).toBe("fox");
+  });
+
+  test("accepts ids in the query string and the prompt in an urlencoded body", async () => {
+    const { app, repo } = buildApp(db());
+    const owner = uniqueOwner();
+    const id = await videoIdOf(await app.request(...urlencodedPost(`/text2video?${new URLSearchParams(owner)}`, { prompt: "fox" })));
+    expect((await repo.findStatus(id))?.apphudUserId).toBe(owner.apphud_user_id);
+  });
+});
+
+describe("POST /text2video answer", () => {
+  test('answers exactly {"video_id": <int>} as JSON, and ids increase', async () => {
+    const { app } = buildApp(db());
+    const first = await app.request(...jsonPost("/text2video", valid()));
+    expect(first.headers.get("content-type")).toStartWith("application/json");
+    const text = await first.clone().text();
+    expect(text, text).toMatch(/^\{"video_id":[1-9][0-9]*\}$/);
+    const a = await videoIdOf(first);
+    const b = await videoIdOf(await app.request(...jsonPost("/text2video", valid())));
+    expect(b).toBeGreaterThan(a);
+  });
+
+  test("stores a queued t2v row with the prompt and the owner", async () => {
+    const { app, repo } = buildApp(db());
+    const owner = uniqueOwner("com.example.other");
+    const id = await videoIdOf(await app.request(...jsonPost("/text2video", { ...owner, prompt: "a fox" })));
+    const job = await repo.findJob(id);
+    expect(job).toMatchObject({ id, kind: "t2v", prompt: "a fox", state: "queued", attempts: 0 });
+    const row = await repo.findStatus(id);
+    expect(row).toMatchObject({ appBundleId: owner.app_bundle_id, apphudUserId: owner.apphud_user_id });
+  });
+});

@@ -1,0 +1,115 @@
+// The Pixverse facts module on its own: answers, ids, codes and times, no browser.
+import { describe, expect, test } from "bun:test";
+import {
+  createdVideoId,
+  createTimeMs,
+  genSimultaneously,
+  loginFailure,
+  parseCredits,
+  parseEnvelope,
+  parseVideoDetail,
+  parseVideoList,
+  submitErrorKind,
+  toPixverseVideo,
+} from "../../src/sidecar/pixverse.ts";
+
+describe("answers", () => {
+  test("keeps every digit of a video id larger than 2^53", () => {
+    const env = parseEnvelope('{"ErrCode":0,"ErrMsg":"Success","Resp":{"video_id":90071992547409931}}');
+    expect(createdVideoId(env.resp)).toBe("90071992547409931");
+  });
+
+  test("reads the id from Resp.video_ids[0] when there is no video_id", () => {
+    const env = parseEnvelope('{"ErrCode":0,"ErrMsg":"Success","Resp":{"video_ids":[413080782435081, 413080782435082]}}');
+    expect(createdVideoId(env.resp)).toBe("413080782435081");
+  });
+
+  test("leaves a prompt that merely mentions video_id untouched", () => {
+    const text = JSON.stringify({ ErrCode: 0, ErrMsg: "", Resp: { data: [{ video_id: 5, video_status: 1, prompt: '"video_id":123 ok' }] } });
+    const items = parseVideoList(parseEnvelope(text).resp);
+    expect(items[0]?.prompt).toBe('"video_id":123 ok');
+    expect(items[0]?.video_id).toBe("5");
+  });
+
+  test("refuses a body that is not Pixverse's envelope", () => {
+    expect(() => parseEnvelope("<html>")).toThrow("not JSON");
+    expect(() => parseEnvelope('{"ok":true}')).toThrow("no ErrCode");
+  });
+
+  test("maps a list item to the fields the status mapping needs, with an empty url as none", () => {
+    const [item] = parseVideoList({ data: [{ video_id: 7, video_status: 5, url: "", output_width: 0, output_height: 0, create_time: "2026-01-01T00:00:00Z" }] });
+    expect(toPixverseVideo(item!)).toEqual({ id: "7", status: 5, url: null, outputWidth: 0, outputHeight: 0 });
+  });
+
+  test("reads list/detail whether Resp is the video or wraps it in data", () => {
+    expect(parseVideoDetail({ video_id: 1, video_status: 1 })?.video_id).toBe("1");
+    expect(parseVideoDetail({ data: { video_id: 2, video_status: 1 } })?.video_id).toBe("2");
+    expect(parseVideoDetail({ data: [{ video_id: 3, video_status: 1 }] })?.video_id).toBe("3");
+    expect(parseVideoDetail({})).toBeNull();
+  });
+
+  test("finds gen_simultaneously wherever the plan answer puts it", () => {
+    expect(genSimultaneously({ gen_simultaneously: 5 })).toBe(5);
+    expect(genSimultaneously({ plan: { limits: { gen_simultaneously: "3" } } })).toBe(3);
+    expect(genSimultaneously({ plan_name: "Free" })).toBeNull();
+  });
+
+  test("adds the three kinds of credits", () => {
+    expect(parseCredits({ credit_daily: 10, credit_monthly: "20", credit_package: 5 }).total).toBe(35);
+  });
+});
+
+describe("create_time", () => {
+  test("reads ISO strings, epoch seconds and epoch milliseconds alike", () => {
+    const ms = Date.parse("2026-03-01T12:00:00Z");
+    expect(createTimeMs("2026-03-01T12:00:00Z")).toBe(ms);
+    expect(createTimeMs(ms / 1000)).toBe(ms);
+    expect(createTimeMs(String(ms))).toBe(ms);
+  });
+
+  test("reads a date without a zone as UTC and refuses nonsense", () => {
+    expect(createTimeMs("2026-03-01 12:00:00")).toBe(Date.parse("2026-03-01T12:00:00Z"));
+    expect(createTimeMs("yesterday")).toBeNull();
+    expect(createTimeMs(null)).toBeNull();
+  });
+});
+
+describe("error codes", () => {
+  test.each([
+    [500044, "concurrency"],
+    [500069, "overloaded"],
+    [500045, "overloaded"],
+    [500043, "credits"],
+    [500090, "credits"],
+    [500060, "credits"],
+    [500063, "moderation"],
+    [500054, "moderation"],
+    [400011, "bad_input"],
+    [400017, "bad_input"],
+    [400018, "bad_input"],
+    [400019, "bad_input"],
+    [500030, "bad_input"],
+    [500031, "bad_input"],
+    [500032, "bad_input"],
+    [500033, "bad_input"],
+    [500047, "bad_input"],
+    [400, "bad_input"],
+    [10001, "session"],
+    [10002, "session"],
+    [10003, "session"],
+    [10005, "session"],
+  ] as const)("submission ErrCode %d means %s", (code, kind) => {
+    expect(submitErrorKind(code)).toBe(kind);
+  });
+
+  test("an ErrCode the table does not know is retried, not final", () => {
+    expect(submitErrorKind(599999)).toBe("overloaded");
+  });
+
+  test("login refusals tell blocked, OAuth-only, unknown user and bad credentials apart", () => {
+    expect(loginFailure(500213, "Too many login attempts")).toBe("too_many_attempts");
+    expect(loginFailure(500201, "This account was registered with Google: please sign in via OAuth")).toBe("oauth_only");
+    expect(loginFailure(500200, "User does not exist")).toBe("unknown_user");
+    expect(loginFailure(500201, "Incorrect username or password")).toBe("bad_credentials");
+  });
+});

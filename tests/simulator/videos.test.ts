@@ -1,0 +1,272 @@
+// Generations over the JSON API on a hand-moved clock: lifecycle, markers, limits, faults, paging, stats.
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { startSimulator, type Simulator } from "../../src/simulator/server.ts";
+import { addAccount, api, control, detail, LIST_BODY, login, manualClock, reset, submitT2v, t2vBody } from "./helpers.ts";
+
+const GEN_MS = 1000;
+const clock = manualClock();
+let sim: Simulator;
+let token: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, generationMs: GEN_MS, concurrency: 2, now: clock.now });
+});
+afterAll(async () => {
+  await sim.stop();
+});
+beforeEach(async () => {
+  await reset(sim);
+  await addAccount(sim, { email: "ann@example.com", password: "pw" });
+  token = await login(sim, "ann@example.com", "pw");
+});
+
+async function submitOk(prompt: string): Promise<number> {
+  const res = await submitT2v(sim, token, prompt);
+  expect(res.ErrCode, res.ErrMsg).toBe(0);
+  return res.Resp.video_id as number;
+}
+
+async function statusOf(id: number): Promise<number> {
+  const res = await detail(sim, token, id);
+  expect(res.ErrCode, res.ErrMsg).toBe(0);
+  return res.Resp.video_status as number;
+}
+
+describe("t2v", () => {
+  test("answers a large, JSON-safe, unique video_id", async () => {
+    await addAccount(sim, { email: "many@example.com", password: "pw", concurrency: 50 });
+    const many = await login(sim, "many@example.com", "pw");
+    const ids = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      const res = await submitT2v(sim, many, `cat ${i}`);
+      expect(res.ErrCode, res.ErrMsg).toBe(0);
+      const id = res.Resp.video_id;
+      expect(Number.isSafeInteger(id)).toBe(true);
+      expect(id).toBeGreaterThan(1e14);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(20);
+  });
+
+  test("lists a new video at once with status 10 and no size, then 5, then 1 with a URL and size", async () => {
+    const id = await submitOk("a cat on a boat");
+    const first = (await api(sim, "/video/list/personal", LIST_BODY, token)).Resp.data[0];
+    expect(first).toMatchObject({ video_id: id, video_status: 10, prompt: "a cat on a boat", url: "", output_width: 0, output_height: 0 });
+    expect(first.create_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    clock.advance(0.25 * GEN_MS);
+    expect(await statusOf(id)).toBe(5);
+    clock.advance(0.5 * GEN_MS);
+    expect(await statusOf(id)).toBe(5);
+    clock.advance(0.5 * GEN_MS);
+    const done = (await detail(sim, token, id)).Resp;
+    expect(done).toMatchObject({ video_id: id, video_status: 1, output_width: 640, output_height: 360 });
+    expect(done.url).toStartWith(`${sim.url}/media/`);
+    expect(done.url).toEndWith(".mp4");
+    expect(done.first_frame).toEndWith(".jpg");
+  });
+
+  test("serves the finished video as a real MP4, with and without the %2F escapes", async () => {
+    const id = await submitOk("a dog");
+    clock.advance(1.2 * GEN_MS);
+    const url: string = (await detail(sim, token, id)).Resp.url;
+    expect(url).toContain("%2F");
+    for (const u of [url, decodeURI(url.replace(/%2F/g, "/"))]) {
+      const res = await fetch(u);
+      expect(res.status, u).toBe(200);
+      expect(res.headers.get("content-type")).toBe("video/mp4");
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      expect(bytes.byteLength).toBeGreaterThan(1000);
+      expect(bytes.byteLength).toBeLessThan(64 * 1024);
+      expect(new TextDecoder().decode(bytes.slice(4, 8))).toBe("ftyp");
+    }
+  });
+
+  test("takes the generation time within ±20 %", async () => {
+    await addAccount(sim, { email: "many@example.com", password: "pw", concurrency: 50 });
+    const many = await login(sim, "many@example.com", "pw");
+    const ids: number[] = [];
+    for (let i = 0; i < 30; i++) ids.push((await submitT2v(sim, many, `p${i}`)).Resp.video_id);
+    clock.advance(0.8 * GEN_MS - 1);
+    for (const id of ids) expect((await detail(sim, many, id)).Resp.video_status).not.toBe(1);
+    clock.advance(0.4 * GEN_MS + 2);
+    for (const id of ids) expect((await detail(sim, many, id)).Resp.video_status).toBe(1);
+  });
+
+  test("answers 400011 for an empty prompt or a missing field", async () => {
+    expect((await api(sim, "/video/t2v", t2vBody("   "), token)).ErrCode).toBe(400011);
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { model: undefined }), token)).ErrCode).toBe(400011);
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { aspect_ratio: undefined }), token)).ErrCode).toBe(400011);
+  });
+
+  test("answers 400018 for a prompt over 5000 characters and accepts exactly 5000", async () => {
+    expect((await submitT2v(sim, token, "x".repeat(5001))).ErrCode).toBe(400018);
+    expect((await submitT2v(sim, token, "x".repeat(5000))).ErrCode).toBe(0);
+  });
+
+  test("answers 400017 for an unknown quality or a bad type, and 400 for a body that is not an object", async () => {
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { quality: "4k" }), token)).ErrCode).toBe(400017);
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { duration: "five" }), token)).ErrCode).toBe(400017);
+    expect((await api(sim, "/video/t2v", "just a string", token)).ErrCode).toBe(400);
+  });
+});
+
+describe("limits", () => {
+  test("answers 500044 beyond the account's concurrency and accepts again once one finishes", async () => {
+    await submitOk("one");
+    await submitOk("two");
+    expect((await submitT2v(sim, token, "three")).ErrCode).toBe(500044);
+    clock.advance(1.2 * GEN_MS + 1);
+    expect((await submitT2v(sim, token, "three")).ErrCode).toBe(0);
+  });
+
+  test("answers 500043 when the credits do not cover a generation", async () => {
+    await addAccount(sim, { email: "poor@example.com", password: "pw", credits: 30 });
+    const poor = await login(sim, "poor@example.com", "pw");
+    expect((await submitT2v(sim, poor, "one")).ErrCode).toBe(0);
+    expect((await submitT2v(sim, poor, "two")).ErrCode).toBe(500043);
+  });
+});
+
+describe("markers", () => {
+  test("[sim:moderation] ends with status 7 and no URL", async () => {
+    const id = await submitOk("a cat [sim:moderation]");
+    clock.advance(1.2 * GEN_MS + 1);
+    const v = (await detail(sim, token, id)).Resp;
+    expect(v.video_status).toBe(7);
+    expect(v.url).toBe("");
+  });
+
+  test("[sim:fail] ends with status 8", async () => {
+    const id = await submitOk("[sim:fail] a cat");
+    clock.advance(1.2 * GEN_MS + 1);
+    expect(await statusOf(id)).toBe(8);
+  });
+
+  test("[sim:deleted] finishes with status 1, then reports 6", async () => {
+    const id = await submitOk("a cat [sim:deleted]");
+    clock.advance(1.2 * GEN_MS + 1);
+    expect(await statusOf(id)).toBe(1);
+    clock.advance(1.2 * GEN_MS);
+    expect(await statusOf(id)).toBe(6);
+  });
+
+  test("[sim:blocked] is refused with 500063 and never listed", async () => {
+    expect((await submitT2v(sim, token, "[sim:blocked] a cat")).ErrCode).toBe(500063);
+    expect((await api(sim, "/video/list/personal", LIST_BODY, token)).Resp.data).toEqual([]);
+  });
+
+  test("[sim:slow] takes ten times as long", async () => {
+    const slow = await submitOk("a cat [sim:slow]");
+    clock.advance(8 * GEN_MS - 1);
+    expect(await statusOf(slow)).toBe(5);
+    clock.advance(4 * GEN_MS + 2);
+    expect(await statusOf(slow)).toBe(1);
+  });
+});
+
+describe("faults", () => {
+  test("fail the next n submissions with 500069, then pass", async () => {
+    expect((await control(sim, "/faults", { overloaded: 2 })).status).toBe(200);
+    expect((await submitT2v(sim, token, "a")).ErrCode).toBe(500069);
+    expect((await submitT2v(sim, token, "a")).ErrCode).toBe(500069);
+    expect((await submitT2v(sim, token, "a")).ErrCode).toBe(0);
+  });
+
+  test("fail with 500044 and 500043 when asked", async () => {
+    await control(sim, "/faults", { concurrency: 1, credits: 1 });
+    expect((await submitT2v(sim, token, "a")).ErrCode).toBe(500044);
+    expect((await submitT2v(sim, token, "a")).ErrCode).toBe(500043);
+    expect((await submitT2v(sim, token, "a")).ErrCode).toBe(0);
+  });
+
+  test("are forgotten by a reset", async () => {
+    await control(sim, "/faults", { overloaded: 5 });
+    await reset(sim);
+    await addAccount(sim, { email: "ann@example.com", password: "pw" });
+    const fresh = await login(sim, "ann@example.com", "pw");
+    expect((await submitT2v(sim, fresh, "a")).ErrCode).toBe(0);
+  });
+
+  test("refuse a malformed fault request with 400", async () => {
+    expect((await control(sim, "/faults", { overloaded: -1 })).status).toBe(400);
+  });
+});
+
+describe("list/personal and list/detail", () => {
+  test("page newest first with offset and limit", async () => {
+    await addAccount(sim, { email: "many@example.com", password: "pw", concurrency: 10 });
+    const many = await login(sim, "many@example.com", "pw");
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await submitT2v(sim, many, `p${i}`)).Resp.video_id);
+      clock.advance(1000);
+    }
+    const newestFirst = [...ids].reverse();
+    const page1 = (await api(sim, "/video/list/personal", { ...LIST_BODY, offset: 0, limit: 2 }, many)).Resp;
+    const page2 = (await api(sim, "/video/list/personal", { ...LIST_BODY, offset: 2, limit: 2 }, many)).Resp;
+    const page3 = (await api(sim, "/video/list/personal", { ...LIST_BODY, offset: 4, limit: 2 }, many)).Resp;
+    expect(page1.data.map((v: { video_id: number }) => v.video_id)).toEqual(newestFirst.slice(0, 2));
+    expect(page2.data.map((v: { video_id: number }) => v.video_id)).toEqual(newestFirst.slice(2, 4));
+    expect(page3.data.map((v: { video_id: number }) => v.video_id)).toEqual(newestFirst.slice(4));
+    expect([page1.next, page3.next]).toEqual([true, false]);
+    expect(page1.total).toBe(5);
+  });
+
+  test("shows only the caller's own videos", async () => {
+    await submitOk("mine");
+    await addAccount(sim, { email: "bob@example.com", password: "pw" });
+    const bob = await login(sim, "bob@example.com", "pw");
+    expect((await api(sim, "/video/list/personal", LIST_BODY, bob)).Resp.data).toEqual([]);
+  });
+
+  test("detail answers 500008 for an unknown id and for someone else's video", async () => {
+    const id = await submitOk("mine");
+    await addAccount(sim, { email: "bob@example.com", password: "pw" });
+    const bob = await login(sim, "bob@example.com", "pw");
+    expect((await detail(sim, bob, id)).ErrCode).toBe(500008);
+    expect((await detail(sim, token, 123)).ErrCode).toBe(500008);
+    expect((await api(sim, "/video/list/detail", { video_id: String(id) }, token)).Resp.video_id).toBe(id);
+  });
+});
+
+describe("stats", () => {
+  test("count logins, submissions, list calls, statuses, concurrency and prompts", async () => {
+    const a = await submitOk("first");
+    await submitOk("second [sim:fail]");
+    await api(sim, "/video/list/personal", LIST_BODY, token);
+    clock.advance(1.2 * GEN_MS + 1);
+    const stats = (await control(sim, "/stats")).json;
+    expect(stats.logins).toBe(1);
+    expect(stats.submissions).toEqual({ t2v: 2, i2v: 0 });
+    expect(stats.listCalls).toBe(1);
+    expect(stats.videosByStatus).toEqual({ "1": 1, "8": 1 });
+    expect(stats.maxConcurrent).toBe(2);
+    expect(stats.prompts.map((p: { prompt: string }) => p.prompt)).toEqual(["first", "second [sim:fail]"]);
+    expect(stats.prompts[0]).toMatchObject({ kind: "t2v", videoId: a, email: "ann@example.com" });
+    expect(Date.parse(stats.prompts[0].at)).toBe(clock.t - 1.2 * GEN_MS - 1);
+  });
+
+  test("reset clears videos and counters", async () => {
+    await submitOk("first");
+    await reset(sim);
+    const stats = (await control(sim, "/stats")).json;
+    expect(stats).toMatchObject({ logins: 0, submissions: { t2v: 0, i2v: 0 }, listCalls: 0, videosByStatus: {}, maxConcurrent: 0, prompts: [] });
+  });
+});
+
+describe("load", () => {
+  test("runs 200 generations at once for one account and lists them all", async () => {
+    await addAccount(sim, { email: "big@example.com", password: "pw", concurrency: 200 });
+    const big = await login(sim, "big@example.com", "pw");
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => submitT2v(sim, big, `video ${i}`)));
+    expect(answers.filter((a) => a.ErrCode !== 0)).toEqual([]);
+    expect((await submitT2v(sim, big, "one too many")).ErrCode).toBe(500044);
+    const stats = (await control(sim, "/stats")).json;
+    expect(stats.running).toBe(200);
+    expect(stats.maxConcurrent).toBe(200);
+    const list = (await api(sim, "/video/list/personal", { ...LIST_BODY, limit: 100 }, big)).Resp;
+    expect(list.total).toBe(200);
+    clock.advance(1.2 * GEN_MS + 1);
+    expect((await control(sim, "/stats")).json.videosByStatus).toEqual({ "1": 200 });
+  });
+});

@@ -1,0 +1,62 @@
+// A VideoGenerator whose answers the test scripts: what each submission returns, what each poll reports,
+// what reconciliation finds. It records every call, so tests can assert "never submitted twice".
+import type {
+  ReconcileRequest,
+  ReconcileResult,
+  SubmitRequest,
+  SubmitResult,
+  VideoGenerator,
+} from "../../src/dispatcher/generator.ts";
+import type { PixverseVideo } from "../../src/domain/status.ts";
+
+export class ScriptedGenerator implements VideoGenerator {
+  cap = 2;
+  readonly submitted: SubmitRequest[] = [];
+  readonly polled: string[][] = [];
+  readonly reconciled: ReconcileRequest[] = [];
+  /** Answers for the next submissions, in order; when empty a submission succeeds with a fresh id. */
+  readonly nextSubmits: (SubmitResult | Error)[] = [];
+  reconcileAnswer: (r: ReconcileRequest) => ReconcileResult = () => ({ kind: "absent" });
+  readonly videos = new Map<string, PixverseVideo>();
+  private nextId = 400_000_000_000_000;
+
+  async capacity(): Promise<number> {
+    return this.cap;
+  }
+
+  async submit(request: SubmitRequest): Promise<SubmitResult> {
+    this.submitted.push(request);
+    const scripted = this.nextSubmits.shift();
+    if (scripted instanceof Error) throw scripted;
+    if (scripted) return scripted;
+    const id = String(this.nextId++);
+    this.videos.set(id, { id, status: 5, url: null, outputWidth: null, outputHeight: null });
+    return { ok: true, pixverseId: id };
+  }
+
+  async poll(ids: string[]): Promise<Map<string, PixverseVideo>> {
+    this.polled.push(ids);
+    const out = new Map<string, PixverseVideo>();
+    for (const id of ids) {
+      const v = this.videos.get(id);
+      if (v) out.set(id, { ...v });
+    }
+    return out;
+  }
+
+  async reconcile(request: ReconcileRequest): Promise<ReconcileResult> {
+    this.reconciled.push(request);
+    return this.reconcileAnswer(request);
+  }
+
+  /** Pixverse moves a video to `status` (with a URL for finished ones). */
+  set(id: string, status: number, url: string | null = null, size: [number, number] | null = null): void {
+    this.videos.set(id, { id, status, url, outputWidth: size?.[0] ?? null, outputHeight: size?.[1] ?? null });
+  }
+
+  health() {
+    return { ready: true, state: "ready" };
+  }
+
+  async close(): Promise<void> {}
+}
