@@ -47,6 +47,14 @@ export function createApp(deps: AppDeps) {
       });
     }
   });
+  // Hono hands only Error instances to onError; any other thrown value would escape as Bun's own HTML 500.
+  app.use(async (_c, next) => {
+    try {
+      await next();
+    } catch (e) {
+      throw e instanceof Error ? e : new Error(`non-Error value thrown: ${typeof e === "string" ? e : typeof e}`, { cause: e });
+    }
+  });
 
   app.route("/", generateRoutes({ videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations }));
   app.route("/", statusRoutes({ videos: deps.videos, statusPerMinute: deps.limits.statusPerMinute, store: stores.status }));

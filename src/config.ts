@@ -2,56 +2,64 @@
 import { z } from "zod";
 import { LOG_LEVELS } from "./log.ts";
 
-const bool = (fallback: boolean) =>
-  z
-    .enum(["true", "false", "1", "0", "yes", "no"])
-    .optional()
-    .transform((v) => (v === undefined ? fallback : v === "true" || v === "1" || v === "yes"));
-const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+// An empty value (`PORT=` in .env) means "use the default", as if the variable were not set.
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const bool = (fallback: boolean) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(["true", "false", "1", "0", "yes", "no"])
+      .optional()
+      .transform((v) => (v === undefined ? fallback : v === "true" || v === "1" || v === "yes")),
+  );
+const int = (fallback: number, min = 0) => z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).default(fallback));
+const text = (fallback: string) => z.preprocess(emptyAsUndefined, z.string().min(1).default(fallback));
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyAsUndefined, z.url().optional());
 
-export const configSchema = z
-  .object({
-    PORT: int(3000).pipe(z.number().max(65535)),
-    HOST: z.string().min(1).default("0.0.0.0"),
-    DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional()),
-    DATA_DIR: z.string().min(1).default("./data"),
-    EMAIL: optionalString,
-    PASSWORD: optionalString,
-    HEADLESS: bool(true),
-    LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+const configObject = z.object({
+  PORT: int(3000).pipe(z.number().max(65535)),
+  HOST: text("0.0.0.0"),
+  DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional()),
+  DATA_DIR: text("./data"),
+  EMAIL: optionalString,
+  PASSWORD: optionalString,
+  HEADLESS: bool(true),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default("info")),
 
-    RATE_LIMIT_GENERATIONS_PER_MINUTE: int(10, 1),
-    RATE_LIMIT_STATUS_PER_MINUTE: int(120, 1),
-    MAX_ACTIVE_VIDEOS_PER_USER: int(10, 1),
-    MAX_QUEUE_DEPTH: int(1000, 1),
-    JOB_DEADLINE_MINUTES: int(30, 1),
+  RATE_LIMIT_GENERATIONS_PER_MINUTE: int(10, 1),
+  RATE_LIMIT_STATUS_PER_MINUTE: int(120, 1),
+  MAX_ACTIVE_VIDEOS_PER_USER: int(10, 1),
+  MAX_QUEUE_DEPTH: int(1000, 1),
+  JOB_DEADLINE_MINUTES: int(30, 1),
 
-    /** Which generator the dispatcher drives: the browser sidecar (default) or none (API only). */
-    GENERATOR: z.enum(["browser", "none"]).default("browser"),
-    /** Fallback cap on generations at once per account when the plan does not say. */
-    PIXVERSE_CONCURRENCY: int(2, 1),
-    PIXVERSE_WEB_URL: optionalUrl,
-    PIXVERSE_API_URL: optionalUrl,
-    CHROMIUM_PATH: z.string().min(1).default("/usr/bin/chromium"),
-    /** Where the signed-in browser session (storage state) is kept; owner-only permissions. */
-    SESSION_DIR: optionalString,
-    /** How long a headed browser waits for a person to finish a login that needs one. */
-    HUMAN_LOGIN_TIMEOUT_SECONDS: int(600, 1),
-    BROWSER_TIMEZONE: z.string().min(1).default("UTC"),
-    /** Port of the bundled simulator in demo mode (0 = any free port). */
-    SIM_PORT: int(0).pipe(z.number().max(65535)),
-    /** How long a simulated generation takes in demo mode. */
-    SIM_GENERATION_MS: int(4000),
-    /** Stable id of this instance for job locks; default: Fly machine id or host name. */
-    INSTANCE_ID: optionalString,
-  })
-  .refine((c) => (c.EMAIL === undefined) === (c.PASSWORD === undefined), {
-    message: "EMAIL and PASSWORD must be set together (or both left unset for demo mode)",
-    path: ["EMAIL"],
-  });
+  /** Which generator the dispatcher drives: the browser sidecar (default) or none (API only). */
+  GENERATOR: z.preprocess(emptyAsUndefined, z.enum(["browser", "none"]).default("browser")),
+  /** Fallback cap on generations at once per account when the plan does not say. */
+  PIXVERSE_CONCURRENCY: int(2, 1),
+  PIXVERSE_WEB_URL: optionalUrl,
+  PIXVERSE_API_URL: optionalUrl,
+  CHROMIUM_PATH: text("/usr/bin/chromium"),
+  /** Where the signed-in browser session (storage state) is kept; owner-only permissions. */
+  SESSION_DIR: optionalString,
+  /** How long a headed browser waits for a person to finish a login that needs one. */
+  HUMAN_LOGIN_TIMEOUT_SECONDS: int(600, 1),
+  BROWSER_TIMEZONE: text("UTC"),
+  /** Port of the bundled simulator in demo mode (0 = any free port). */
+  SIM_PORT: int(0).pipe(z.number().max(65535)),
+  /** How long a simulated generation takes in demo mode. */
+  SIM_GENERATION_MS: int(4000),
+  /** Stable id of this instance for job locks; default: Fly machine id or host name. */
+  INSTANCE_ID: optionalString,
+});
+
+/** Every variable the service reads (each is documented in .env.example). */
+export const CONFIG_KEYS = Object.keys(configObject.shape);
+
+export const configSchema = configObject.refine((c) => (c.EMAIL === undefined) === (c.PASSWORD === undefined), {
+  message: "EMAIL and PASSWORD must be set together (or both left unset for demo mode)",
+  path: ["EMAIL"],
+});
 
 export type RawConfig = z.infer<typeof configSchema>;
 

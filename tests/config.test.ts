@@ -37,3 +37,24 @@ test("EMAIL without PASSWORD is refused", () => {
 test("HEADLESS=false opens a visible browser", () => {
   expect(loadConfig({ HEADLESS: "false" }).HEADLESS).toBe(false);
 });
+
+test("the example .env file's empty values mean the defaults", async () => {
+  const text = await Bun.file(new URL("../.env.example", import.meta.url)).text();
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line);
+    if (m) env[m[1]!] = m[2]!;
+  }
+  const c = loadConfig(env);
+  expect(c.demo).toBe(true);
+  expect(c.PORT).toBe(3000);
+  expect(c.DATABASE_URL).toBeUndefined();
+  expect(c.GENERATOR).toBe("browser");
+});
+
+test(".env.example documents every configuration variable", async () => {
+  const text = await Bun.file(new URL("../.env.example", import.meta.url)).text();
+  const { CONFIG_KEYS: keys } = await import("../src/config.ts");
+  expect(keys.length).toBeGreaterThan(10);
+  for (const key of keys) expect(text).toContain(`\n${key}=`);
+});

@@ -14,6 +14,8 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
   type Entry = { row: StatusRow | null; at: number };
   const entries = new Map<number, Entry>();
   const inflight = new Map<number, Promise<StatusRow | null>>();
+  // Bumped by forget(): a read that started before a change must not store what it read.
+  const epochs = new Map<number, number>();
   const now = options.now ?? Date.now;
 
   function store(id: number, row: StatusRow | null): void {
@@ -32,14 +34,15 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
       // Concurrent readers of the same id share one database read.
       let pending = inflight.get(id);
       if (!pending) {
+        const epoch = epochs.get(id) ?? 0;
         pending = load(id).then(
           (row) => {
-            inflight.delete(id);
-            store(id, row);
+            if (inflight.get(id) === pending) inflight.delete(id);
+            if ((epochs.get(id) ?? 0) === epoch) store(id, row);
             return row;
           },
           (e) => {
-            inflight.delete(id);
+            if (inflight.get(id) === pending) inflight.delete(id);
             throw e;
           },
         );
@@ -50,6 +53,10 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
     /** This instance changed the row: forget it, so the next read sees the database. */
     forget(id: number): void {
       entries.delete(id);
+      inflight.delete(id);
+      epochs.set(id, (epochs.get(id) ?? 0) + 1);
+      // Epochs only matter while a read is in flight; keep the map from growing without bound.
+      if (epochs.size > 10_000) epochs.clear();
     },
     size: () => entries.size,
   };

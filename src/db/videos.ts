@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import type { FinalState, JobState } from "../domain/status.ts";
 import type { ImageType } from "../domain/limits.ts";
+import { insertImageByCopy, loadImageBytesByCopy, pgliteClientOf } from "./pglite-bytea.ts";
 
 export interface NewVideo {
   appBundleId: string;
@@ -147,10 +148,14 @@ export function createVideoRepository(db: Db) {
           const id = ids[next++]!;
           outcomes[i] = { ok: true, id };
           if (v.image) {
-            await t.execute(
-              sql`insert into video_images (video_id, bytes, type, width, height)
-                  values (${id}, ${v.image.bytes}, ${v.image.type}, ${v.image.width}, ${v.image.height})`,
-            );
+            const pglite = pgliteClientOf(tx);
+            if (pglite) await insertImageByCopy(pglite, { videoId: id, ...v.image });
+            else {
+              await t.execute(
+                sql`insert into video_images (video_id, bytes, type, width, height)
+                    values (${id}, ${v.image.bytes}, ${v.image.type}, ${v.image.width}, ${v.image.height})`,
+              );
+            }
           }
         }
         return outcomes as InsertOutcome[];
@@ -200,6 +205,13 @@ export function createVideoRepository(db: Db) {
     },
 
     async loadImage(id: number): Promise<JobImage | null> {
+      const pglite = pgliteClientOf(db);
+      if (pglite) {
+        const [meta] = await rows(db, sql`select type, width, height from video_images where video_id = ${id}`);
+        const bytes = meta ? await loadImageBytesByCopy(pglite, id) : null;
+        if (!meta || !bytes) return null;
+        return { bytes, type: meta.type as ImageType, width: Number(meta.width), height: Number(meta.height) };
+      }
       const [r] = await rows(db, sql`select bytes, type, width, height from video_images where video_id = ${id}`);
       if (!r) return null;
       const raw = r.bytes as Uint8Array | string;
@@ -348,6 +360,12 @@ export function createVideoRepository(db: Db) {
         await db.execute(sql`delete from video_images where video_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::bigint)`);
       }
       return ids;
+    },
+
+    /** Is any queued job due now? (Cheap: the claim index.) */
+    async hasDueQueued(): Promise<boolean> {
+      const [r] = await rows(db, sql`select exists(select 1 from videos where state = 'queued' and next_attempt_at <= now()) as due`);
+      return r?.due === true || r?.due === "t";
     },
 
     async queueDepth(): Promise<number> {

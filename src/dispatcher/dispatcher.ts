@@ -27,6 +27,11 @@ export interface DispatcherOptions {
   /** Shortest and longest poll interval; it grows with the age of the youngest in-flight job. */
   pollMinMs?: number;
   pollMaxMs?: number;
+  /**
+   * Poll interval while every slot is busy, work waits, and a video is near its expected end (from the
+   * durations seen so far): the finish frees a slot for the waiting work, so it is worth noticing at once.
+   */
+  pollBacklogMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
 }
@@ -39,6 +44,20 @@ export interface Dispatcher {
   stop(timeoutMs?: number): Promise<void>;
   /** One pass of each loop, for tests that drive time themselves. */
   runOnce(): Promise<void>;
+}
+
+/** A running estimate of how long a generation takes at Pixverse (exponentially weighted). */
+function durationEstimator() {
+  let mean: number | null = null;
+  return {
+    observe(ms: number): void {
+      mean = mean === null ? ms : 0.8 * mean + 0.2 * ms;
+    },
+    /** Could a video of this age finish any moment? True until there is data to say otherwise. */
+    nearEnd(ageMs: number): boolean {
+      return mean === null || ageMs >= 0.75 * mean;
+    },
+  };
 }
 
 /** A sleep that `wake()` ends early; one per loop, never one per job. */
@@ -68,11 +87,15 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const idleTickMs = o.idleTickMs ?? 1000;
   const maintenanceEveryMs = o.maintenanceEveryMs ?? 5000;
   const backoff = { baseMs: o.backoffBaseMs ?? 2000, maxMs: o.backoffMaxMs ?? 60_000 };
-  const poll = { minMs: o.pollMinMs ?? 1000, maxMs: o.pollMaxMs ?? 5000 };
+  const poll = { minMs: o.pollMinMs ?? 1000, maxMs: o.pollMaxMs ?? 2500 };
+  const pollBacklogMs = o.pollBacklogMs ?? 250;
+  const durations = durationEstimator();
   const log = o.logger.child({ component: "dispatcher" });
   const changed = (id: number) => o.onChange?.(id);
 
   let running = false;
+  /** Every slot was busy while due jobs waited, at the last submit round. */
+  let backlogged = false;
   const submitting = new Set<Promise<void>>();
   const submitSleep = wakeableSleep();
   const pollSleep = wakeableSleep();
@@ -82,7 +105,13 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     const capacity = await o.generator.capacity();
     const busy = await o.repo.countInFlight([o.account]);
     const free = capacity - Math.max(busy, submitting.size);
-    if (free <= 0) return 0;
+    if (free <= 0) {
+      const wasBacklogged = backlogged;
+      backlogged = await o.repo.hasDueQueued();
+      if (backlogged && !wasBacklogged) pollSleep.wake();
+      return 0;
+    }
+    backlogged = false;
     const jobs = await o.repo.claimQueued(o.owner, free);
     for (const job of jobs) {
       const p = submitOne(job).finally(() => {
@@ -170,6 +199,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     const jobs = (await o.repo.listGenerating([o.account])).filter((j) => j.pixverseVideoId);
     if (jobs.length === 0) return idleTickMs;
     const videos = await o.generator.poll(jobs.map((j) => j.pixverseVideoId!));
+    let freed = 0;
     for (const job of jobs) {
       const video = videos.get(job.pixverseVideoId!);
       if (!video) continue;
@@ -185,16 +215,22 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
           break;
         case "succeeded":
           await finish(job.id, "succeeded", { url: outcome.url, pixverseStatus: video.status }, jl);
+          durations.observe(Date.now() - (job.submittedAt ?? job.createdAt).getTime());
+          freed++;
           break;
         case "failed":
         case "moderated":
         case "deleted":
           await finish(job.id, outcome.kind, { pixverseStatus: video.status, errorCode: `pixverse_status_${outcome.code}` }, jl);
+          freed++;
           break;
       }
     }
-    const youngest = Math.min(...jobs.map((j) => Date.now() - (j.submittedAt ?? j.createdAt).getTime()));
-    return pollIntervalMs(youngest, poll);
+    // A finished video frees a Pixverse slot: let a waiting job have it now, not at the next tick.
+    if (freed > 0) submitSleep.wake();
+    const ages = jobs.map((j) => Date.now() - (j.submittedAt ?? j.createdAt).getTime());
+    const interval = pollIntervalMs(Math.min(...ages), poll);
+    return backlogged && durations.nearEnd(Math.max(...ages)) ? Math.min(interval, pollBacklogMs) : interval;
   }
 
   async function maintain(): Promise<void> {

@@ -75,10 +75,11 @@ function addField(fields: Record<string, unknown>, key: string, value: unknown):
 
 /** Query string merged with the body's fields (the body wins on a clash). */
 export async function readParams(c: Context, maxBodyBytes: number): Promise<Params> {
-  const params: Params = { fields: {}, files: {} };
+  // Prototype-less records: a field named `__proto__` or `toString` is a field like any other.
+  const params: Params = { fields: Object.create(null), files: Object.create(null) };
   const type = mediaType(c);
   const bytes = await readBodyBounded(c.req.raw, maxBodyBytes);
-  const body: Params = { fields: {}, files: {} };
+  const body: Params = { fields: Object.create(null), files: Object.create(null) };
   if (bytes.byteLength > 0) {
     if (JSON_TYPE.test(type) || (type === "" && firstNonSpace(bytes) === 0x7b)) {
       body.fields = parseJsonObject(bytes);

@@ -5,8 +5,6 @@ import type { ReconcileResult, SubmitResult } from "../dispatcher/generator.ts";
 import { mapPixverseVideo, type PixverseVideo } from "../domain/status.ts";
 import type { Logger } from "../log.ts";
 import {
-  isTimeout,
-  isVisibleWithin,
   LanguageError,
   MissingElementError,
   newEnglishContext,
@@ -24,7 +22,6 @@ import {
   LIST_PAGE_SIZE,
   LOGIN_BLOCK_MS,
   loginFailure,
-  LoginPage,
   PixverseApi,
   PixverseApiError,
   readToken,
@@ -37,6 +34,7 @@ import {
   type ImageFile,
   type VideoKind,
 } from "./pixverse.ts";
+import { loginThroughPage } from "./login.ts";
 import type { AccountState, AccountStatus } from "./protocol.ts";
 import { errorMessage, SerialQueue, within } from "./waits.ts";
 
@@ -100,8 +98,9 @@ export interface SubmitInput {
 
 type PageAttempt = { result: SubmitResult } | { sessionLost: number };
 
-// The creation page is reloaded after this many submissions on it.
-const PAGE_RELOAD_EVERY = 50;
+// The work page is replaced by a new one after this many submissions: Playwright keeps every request and
+// response of a page for as long as the page lives, and the web app's own memory grows too.
+const PAGE_RECYCLE_EVERY = 50;
 // Create is clicked only with at least this long (or createAnswerTimeoutMs, if shorter) left for its answer.
 const MIN_ANSWER_WAIT_MS = 10_000;
 // Longer than any job's deadline.
@@ -134,7 +133,7 @@ export class PixverseAccount {
   private readonly inFlightSince = new Map<string, number>();
   /** Prompts whose submission is queued or under way here: reconciling them now could not be trusted. */
   private readonly submitting = new Map<string, number>();
-  /** Submissions since the work page was last loaded; it is reloaded now and then to shed the app's memory. */
+  /** Submissions made on the current work page (see PAGE_RECYCLE_EVERY). */
   private submissionsOnPage = 0;
 
   constructor(
@@ -280,16 +279,16 @@ export class PixverseAccount {
     const left = (cap: number) => Math.max(1, Math.min(cap, deadline - Date.now()));
     let page: Page;
     try {
+      if (this.submissionsOnPage >= PAGE_RECYCLE_EVERY) await this.recycleWorkPage();
       page = await this.ensureWorkPage();
     } catch (err) {
       return { result: unavailable(`no browser page: ${errorMessage(err)}`) };
     }
+    this.submissionsOnPage += 1;
     const create = new CreatePage(page, this.settings.webUrl);
     // Like a person, stay on the creation page between generations; reload it after anything unexpected.
-    const reuse = this.workPageClean && create.isShown() && this.submissionsOnPage < PAGE_RELOAD_EVERY;
+    const reuse = this.workPageClean && create.isShown();
     this.workPageClean = false;
-    if (!reuse) this.submissionsOnPage = 0;
-    this.submissionsOnPage += 1;
     // Everything up to the Create click is safe to repeat: nothing has reached Pixverse's generator yet.
     try {
       if (!reuse) await create.open(left(t.navigationTimeoutMs));
@@ -374,7 +373,15 @@ export class PixverseAccount {
   private async ensureWorkPage(): Promise<Page> {
     if (this.workPage && !this.workPage.isClosed()) return this.workPage;
     this.workPage = await this.requireContext().newPage();
+    this.workPageClean = false;
+    this.submissionsOnPage = 0;
     return this.workPage;
+  }
+
+  private async recycleWorkPage(): Promise<void> {
+    const old = this.workPage;
+    this.workPage = null;
+    await old?.close();
   }
 
   // ── Polling and reconciling ──────────────────────────────────────────────────────────────────────────
@@ -567,18 +574,28 @@ export class PixverseAccount {
     this.setState("signing_in");
     try {
       const page = await this.freshLoginPage();
-      const form = new LoginPage(page, this.settings.webUrl);
-      await form.open(t.navigationTimeoutMs);
-      await verifyEnglish(page, form.loginButton, "`Login` button", t.actionTimeoutMs, this.settings.headless ? undefined : {
-        waitMs: this.settings.humanLoginTimeoutMs,
-        ask: (seen) => this.askToSwitchLanguage(seen),
-      });
-      for (let round = 1; !this.closed; round++) {
-        const answer = await this.attemptLogin(form, round);
-        if (answer === "still_waiting") continue;
-        return await this.afterLoginAnswer(form, answer);
+      const answer = await loginThroughPage(
+        page,
+        { ...this.settings, actionTimeoutMs: t.actionTimeoutMs, navigationTimeoutMs: t.navigationTimeoutMs },
+        {
+          askForHuman: (round) => this.askForHuman(round),
+          askToSwitchLanguage: (seen) => this.askToSwitchLanguage(seen),
+          isClosed: () => this.closed,
+        },
+      );
+      if (answer.code !== 0) {
+        this.loginRefused(answer);
+        return false;
       }
-      return false;
+      if (!(await this.hasToken())) throw new Error("login answered success but no token cookie (_ai_token / ai_token) was set");
+      await saveSession(this.requireContext(), this.sessionPath, this.settings.sessionDir);
+      await page.close().catch(() => undefined);
+      this.loginPage = null;
+      this.log.info("signed in; session saved", { sessionFile: this.sessionPath });
+      const plan = await this.requireApi().planDetails(t.actionTimeoutMs).catch(() => null);
+      this.planCapacity = plan?.genSimultaneously ?? null;
+      await this.becomeReady("logged in");
+      return true;
     } catch (err) {
       if (this.closed) return false;
       if (err instanceof LanguageError) {
@@ -591,53 +608,6 @@ export class PixverseAccount {
       this.scheduleSignIn(t.reloginCooldownMs);
       return false;
     }
-  }
-
-  /**
-   * Fill the form and click `Login` (answer armed first). If the page shows the human check, wait for a
-   * person (bounded by HUMAN_LOGIN_TIMEOUT_SECONDS); if none comes, `still_waiting` and the caller tries again.
-   */
-  private async attemptLogin(form: LoginPage, round: number): Promise<Envelope | "still_waiting"> {
-    const t = this.settings.tuning;
-    if (round > 1) await form.open(t.navigationTimeoutMs);
-    await form.fill(this.settings.email, this.settings.password, t.actionTimeoutMs);
-    const { answer } = await form.clickLogin(t.actionTimeoutMs, t.actionTimeoutMs + this.settings.humanLoginTimeoutMs);
-    const human = isVisibleWithin(form.humanCheck, t.actionTimeoutMs).then((shown) => (shown ? ("human" as const) : ("no_check" as const)));
-    const first = await Promise.race([answer, human]);
-    if (first === "no_check") {
-      const late = await within(answer, t.actionTimeoutMs, "timeout" as const);
-      if (late === "timeout") throw new Error("the login page gave no answer");
-      return late;
-    }
-    if (first !== "human") return first;
-    this.askForHuman(round);
-    try {
-      return await answer;
-    } catch (err) {
-      if (isTimeout(err)) return "still_waiting";
-      throw err;
-    }
-  }
-
-  private async afterLoginAnswer(form: LoginPage, answer: Envelope): Promise<boolean> {
-    const t = this.settings.tuning;
-    if (answer.code !== 0) {
-      this.loginRefused(answer);
-      return false;
-    }
-    // The page stores the token and leaves /login on its own.
-    await form.page.waitForURL((url) => !url.pathname.endsWith("/login"), { timeout: t.navigationTimeoutMs });
-    if (!(await readToken(this.requireContext(), this.settings.webUrl, this.settings.apiUrl))) {
-      throw new Error("login answered success but no token cookie (_ai_token / ai_token) was set");
-    }
-    await saveSession(this.requireContext(), this.sessionPath, this.settings.sessionDir);
-    await form.page.close().catch(() => undefined);
-    this.loginPage = null;
-    this.log.info("signed in; session saved", { sessionFile: this.sessionPath });
-    const plan = await this.requireApi().planDetails(t.actionTimeoutMs).catch(() => null);
-    this.planCapacity = plan?.genSimultaneously ?? null;
-    await this.becomeReady("logged in");
-    return true;
   }
 
   private loginRefused(answer: Envelope): void {

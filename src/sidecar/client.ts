@@ -48,7 +48,7 @@ export const DEFAULT_TIMEOUTS: SidecarTimeouts = {
   pingMs: 10_000,
   healthIntervalMs: 5_000,
   shutdownMs: 15_000,
-  reconcileSettleMs: 60_000,
+  reconcileSettleMs: 15_000,
 };
 
 export interface SidecarOptions {
@@ -156,6 +156,8 @@ export class SidecarGenerator implements VideoGenerator {
   // ── VideoGenerator ───────────────────────────────────────────────────────────────────────────────────
 
   async capacity(): Promise<number> {
+    // While a sidecar (re)starts, the last known figure will do: no reason to hold the dispatcher up.
+    if (!this.initialized) return this.lastCapacity;
     try {
       const reply = await this.request("capacity", {}, this.timeouts.capacityMs);
       this.lastCapacity = reply.capacity;
@@ -182,7 +184,8 @@ export class SidecarGenerator implements VideoGenerator {
       const failure = asFailure(err);
       const message = `sidecar ${failure.reason}: ${failure.message}`;
       // Only a request the child provably never acted on is safe to retry.
-      const untouched = !failure.sent || failure.wire?.code === WIRE_ERRORS.notInitialized || failure.wire?.code === WIRE_ERRORS.shuttingDown;
+      const refusedUnread = [WIRE_ERRORS.badRequest, WIRE_ERRORS.notInitialized, WIRE_ERRORS.shuttingDown] as string[];
+      const untouched = !failure.sent || (failure.wire !== undefined && refusedUnread.includes(failure.wire.code));
       if (untouched) return { ok: false, kind: "unavailable", message };
       this.log.warn("submission outcome unknown: it will be reconciled before anything is sent again", { jobId: request.jobId, reason: failure.reason });
       this.noteUnknown(request.jobId);

@@ -146,7 +146,7 @@ process.on("message", (raw: unknown) => {
       log.error("request failed", { op: request.op, error: errorMessage(err) });
       replyError(request.id, code, errorMessage(err));
       // A failed start leaves nothing worth keeping: exit and let the parent start afresh.
-      if (request.op === "init") process.exit(1);
+      if (request.op === "init") exitAfterShutdown(1);
     },
   );
 });

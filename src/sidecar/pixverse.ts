@@ -377,9 +377,9 @@ export class CreatePage {
   get createButton(): Locator {
     return this.page.getByRole("button", { name: LABELS.create, exact: true });
   }
-  /** A non-zero ErrCode is shown in a role="alert" toast (agreed UI contract). */
+  /** A non-zero ErrCode is shown in a role="alert" toast (agreed UI contract); the first one showing. */
   get toast(): Locator {
-    return this.page.getByRole("alert");
+    return this.page.getByRole("alert").filter({ visible: true }).first();
   }
 
   // Actions
@@ -498,8 +498,10 @@ export class PixverseApi {
       timeout: timeoutMs,
       failOnStatusCode: false,
     });
+    // An APIResponse keeps its body in memory until disposed (or the context closes): read, then let go.
+    const text = await res.text().finally(() => res.dispose());
     if (res.status() !== 200) throw new PixverseFormatError(`${path} answered HTTP ${res.status()}`);
-    const envelope = parseEnvelope(await res.text());
+    const envelope = parseEnvelope(text);
     if (envelope.code !== 0) throw new PixverseApiError(envelope.code, envelope.message || `ErrCode ${envelope.code}`);
     return envelope.resp;
   }

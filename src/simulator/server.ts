@@ -14,6 +14,8 @@ export interface SimulatorOptions {
   hostname?: string;
   /** Base generation time; each video takes it ±20 % (×10 with `[sim:slow]`). Default 4000. */
   generationMs?: number;
+  /** Relative spread of generation times; default 0.2 (±20 %). Benchmarks use 0 for exact times. */
+  jitter?: number;
   /** Generations one account may run at once (plan `gen_simultaneously`). Default 2. */
   concurrency?: number;
   /** Credits of each new account. Default 1 000 000 ("plenty"). */
@@ -84,6 +86,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const logger = options.logger ?? silentLogger;
   const state = new SimState({
     generationMs: options.generationMs ?? DEFAULTS.generationMs,
+    jitter: options.jitter ?? 0.2,
     concurrency: options.concurrency ?? DEFAULTS.concurrency,
     credits: options.credits ?? DEFAULTS.credits,
     defaultAccount: options.email && options.password !== undefined ? { email: options.email, password: options.password } : null,

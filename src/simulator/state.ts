@@ -19,6 +19,8 @@ import {
 
 export interface SimSettings {
   generationMs: number;
+  /** Relative spread of generation times (0.2 → ±20 %, the spec's default). */
+  jitter: number;
   concurrency: number;
   credits: number;
   /** Re-created on every reset (SIM_EMAIL / SIM_PASSWORD). */
@@ -120,7 +122,7 @@ export class SimState {
     }
     const now = this.now();
     const markers = readMarkers(sub.prompt);
-    const time = generationTime(this.settings.generationMs, markers.slow, this.settings.random);
+    const time = generationTime(this.settings.generationMs, markers.slow, this.settings.random, this.settings.jitter);
     const ratio = sub.image ? sub.image.width / sub.image.height : ratioOf(sub.aspectRatio);
     const size = outputSize(sub.quality, ratio);
     const video: Video = {

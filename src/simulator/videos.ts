@@ -47,9 +47,9 @@ export function readMarkers(prompt: string): Markers {
   return { blocked: prompt.includes("[sim:blocked]"), slow: prompt.includes("[sim:slow]"), outcome };
 }
 
-/** The base time with ±20 % jitter, ×10 for `[sim:slow]`. */
-export function generationTime(baseMs: number, slow: boolean, random: () => number): number {
-  return Math.round(baseMs * (0.8 + 0.4 * random()) * (slow ? 10 : 1));
+/** The base time with ±`jitter` (default ±20 %), ×10 for `[sim:slow]`. */
+export function generationTime(baseMs: number, slow: boolean, random: () => number, jitter = 0.2): number {
+  return Math.round(baseMs * (1 - jitter + 2 * jitter * random()) * (slow ? 10 : 1));
 }
 
 /** The first fifth of a generation is reported as queued (10), the rest as generating (5); our choice. */

@@ -60,3 +60,21 @@ test("the cache holds at most maxEntries videos", async () => {
   for (const id of [1, 2, 3, 4, 5]) await h.cache.get(id);
   expect(h.cache.size()).toBe(3);
 });
+
+test("a read that started before a change does not cache the old state", async () => {
+  let release!: (r: StatusRow) => void;
+  let calls = 0;
+  const cache = createStatusCache(
+    (id) => {
+      calls++;
+      if (calls === 1) return new Promise<StatusRow>((r) => (release = r));
+      return Promise.resolve(row("succeeded", id));
+    },
+    { maxAgeMs: 60_000, maxEntries: 10 },
+  );
+  const slow = cache.get(1);
+  cache.forget(1); // the dispatcher finished the job while the read was in flight
+  release(row("generating"));
+  expect((await slow)?.state).toBe("generating");
+  expect((await cache.get(1))?.state).toBe("succeeded");
+});

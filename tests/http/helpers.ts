@@ -1,14 +1,20 @@
 // Shared by the HTTP contract tests: one in-memory PGlite per file for the tests whose outcome does not
-// depend on what else is in the database, unique owners, and request builders for every content type.
+// depend on what else is in the database, an in-memory VideoService for pure HTTP boundaries, unique
+// owners, and request builders for every content type.
 import { afterAll, beforeAll, expect } from "bun:test";
+import { createApp } from "../../src/app.ts";
 import { openDatabase, type Database } from "../../src/db/client.ts";
+import type { NewVideo } from "../../src/db/videos.ts";
+import { silentLogger, type Logger } from "../../src/log.ts";
+import type { VideoService } from "../../src/videos.ts";
 
 /** One migrated in-memory PGlite for the whole file; tests keep apart by using their own owners. */
 export function sharedPglite(): () => Database {
   let database: Database | undefined;
+  // Opening and migrating PGlite takes seconds; Bun's 5 s default is too tight on a busy machine.
   beforeAll(async () => {
     database = await openDatabase({});
-  });
+  }, 60_000);
   afterAll(async () => {
     await database?.close();
   });
@@ -77,4 +83,30 @@ export async function expectInvalid(res: Response, field: string): Promise<Error
   expect(body.error, JSON.stringify(body)).toBe("invalid_parameter");
   expect(body.field, JSON.stringify(body)).toBe(field);
   return body;
+}
+
+/** A VideoService that keeps what it is given in memory: for HTTP boundaries that need no database. */
+export function recordingVideos(): VideoService & { created: NewVideo[] } {
+  const created: NewVideo[] = [];
+  return {
+    created,
+    async create(video) {
+      created.push(video);
+      return { ok: true, id: created.length };
+    },
+    async status(id) {
+      const v = created[id - 1];
+      return v ? { id, appBundleId: v.appBundleId, apphudUserId: v.apphudUserId, state: "queued", resultUrl: null } : null;
+    },
+    changed() {},
+  };
+}
+
+/** The app over `videos`, with generous limits and a silent log. */
+export function appWith(
+  videos: VideoService,
+  logger: Logger = silentLogger,
+  limits: { generationsPerMinute: number; statusPerMinute: number } = { generationsPerMinute: 10_000, statusPerMinute: 10_000 },
+) {
+  return createApp({ videos, logger, limits });
 }

@@ -150,6 +150,31 @@ describe("POST /text2video malformed bodies", () => {
     await expectError(res, 400);
   });
 
+  test("refuses a body announced larger than the text limit with 413 without reading it", async () => {
+    const { app } = buildApp(db());
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(ctrl) {
+        pulled += 64 * 1024;
+        ctrl.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+      },
+    });
+    const req = new Request("http://localhost/text2video", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(100 * 1024 * 1024) },
+      body,
+    });
+    await expectError(await app.request(req), 413);
+    expect(pulled).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  test("does not read fields nested under __proto__ as the body's own", async () => {
+    const { app } = buildApp(db());
+    const raw = JSON.stringify({ prompt: "fox" }).replace("{", `{"__proto__":${JSON.stringify(uniqueOwner())},`);
+    const err = await expectError(await app.request(...jsonPost("/text2video", raw)), 400);
+    expect(err.field).toBe("app_bundle_id");
+  });
+
   test("refuses a NUL character in the prompt with 400 naming prompt", async () => {
     const { app } = buildApp(db());
     await expectInvalid(await app.request(...jsonPost("/text2video", valid({ prompt: "a\u0000b" }))), "prompt");

@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# The API benchmark of issue 3 ("Speed"), in one run on this machine, loopback traffic only:
+#   1. the reference apps of ../shared/bench (hello-world Hono, Fastify + pg, FastAPI + asyncpg) through their
+#      own baselines.sh (wrk 2 threads, 32 connections, 5 s);
+#   2. this service (`bun src/main.ts`, GENERATOR=none, limits out of the way, real PostgreSQL, fresh database)
+#      measured the same way: GET /get_status (warm-up run, then measured run) and POST /text2video
+#      (../shared/bench/post.lua, a distinct user per request), once with LOG_LEVEL=info (request logs on,
+#      stdout to a file) and once with LOG_LEVEL=warn; after each text2video run, every 200 that wrk got must be
+#      a committed row;
+#   3. the ratios against the targets: get_status ours/hello >= 0.60, text2video ours/fastify-pg >= 2.0;
+#   4. memory: ROUNDS rounds of 32 concurrent ~19 MiB PNG uploads to POST /image2video, the service's peak RSS
+#      (VmRSS sampled every 50 ms, and the kernel's VmHWM) against the target < 1024 MB.
+# Everything it starts is stopped, and its databases dropped, on exit. Bounded: the whole run is killed after
+# BENCH_TIMEOUT seconds (default 300; it takes about 2 minutes).
+# Environment: SHARED_BENCH (default ../shared/bench next to the repo), PGHOST/PGPORT/PGUSER (127.0.0.1, 5432,
+# postgres), BUN_FLAGS (e.g. --smol) for our service, UPLOAD_ROUNDS (3), KEEP=1 keeps the temp folder (logs).
+# Exit status: 0 when the run completed (targets are reported, not enforced), 1 on a correctness failure
+# (a 200 without a committed row, an upload not answered 200, the service not starting).
+set -euo pipefail
+
+if [ -z "${API_BENCH_UNDER_TIMEOUT:-}" ]; then
+  export API_BENCH_UNDER_TIMEOUT=1
+  exec timeout -s TERM "${BENCH_TIMEOUT:-300}" bash "$0" "$@"
+fi
+
+BENCH=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+SHARED=${SHARED_BENCH:-$(cd "$ROOT/../shared/bench" 2>/dev/null && pwd || true)}
+PGHOST=${PGHOST:-127.0.0.1}
+PGPORT=${PGPORT:-5432}
+PGUSER=${PGUSER:-postgres}
+export PGHOST PGPORT PGUSER PGPASSWORD=${PGPASSWORD:-postgres}
+DB=bench_api
+DBURL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB"
+REF="${TMPDIR:-/tmp}/pixverse-api-bench-refs"   # writable copy of shared/bench (it needs `bun install`)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/api-bench.XXXXXX")
+BIG=1000000000
+CLK=$(getconf CLK_TCK)
+SVC="" SAMPLER="" BASE_PID="" FAILED=0
+
+say() { echo "[api.sh] $*" >&2; }
+die() { say "$*"; exit 1; }
+
+for tool in wrk bun psql curl; do command -v "$tool" >/dev/null || die "needs $tool"; done
+[ -n "$SHARED" ] && [ -f "$SHARED/baselines.sh" ] || die "reference apps not found (set SHARED_BENCH to ../shared/bench)"
+
+cleanup() {
+  set +e
+  [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
+  stop_service
+  [ -n "$BASE_PID" ] && kill -0 "$BASE_PID" 2>/dev/null && kill -TERM -- "-$BASE_PID" 2>/dev/null
+  # A reference server left behind by an interrupted baselines.sh (uvicorn runs in its own session): any
+  # process whose working directory is our copy of shared/bench was started by this script.
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/cwd" 2>/dev/null)" = "$REF" ] && kill -TERM "${p#/proc/}" 2>/dev/null
+  done
+  psql -qX -d postgres -c "drop database if exists $DB with (force)" -c "drop database if exists perf_peer with (force)" >/dev/null 2>&1
+  if [ -n "${KEEP:-}" ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+# ---------- CPU accounting (/proc, in clock ticks) ----------
+ticks_of() { # pid → utime + stime
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  s=${s##*) }
+  # shellcheck disable=SC2086
+  set -- $s
+  echo $(( ${12} + ${13} ))
+}
+ticks_postgres() { # all postgres processes (server and backends)
+  local sum=0 p comm
+  for p in /proc/[0-9]*; do
+    read -r comm <"$p/comm" 2>/dev/null || continue
+    [ "$comm" = postgres ] && sum=$(( sum + $(ticks_of "${p#/proc/}") ))
+  done
+  echo $sum
+}
+ticks_machine() { # busy and total ticks of all cores
+  local _ u n s i w q sq st
+  read -r _ u n s i w q sq st _ </proc/stat
+  echo "$(( u + n + s + q + sq + st )) $(( u + n + s + i + w + q + sq + st ))"
+}
+cpu_start() { C_SVC=$(ticks_of "$SVC"); C_PG=$(ticks_postgres); read -r C_BUSY C_ALL <<<"$(ticks_machine)"; }
+cpu_stop() { # → CPU, "service x% postgres y% other z% idle w%" (100% = one core)
+  local svc pg busy all cores=$(nproc)
+  svc=$(( $(ticks_of "$SVC") - C_SVC )); pg=$(( $(ticks_postgres) - C_PG ))
+  read -r busy all <<<"$(ticks_machine)"; busy=$(( busy - C_BUSY )); all=$(( all - C_ALL ))
+  CPU=$(awk -v s="$svc" -v p="$pg" -v b="$busy" -v a="$all" -v c="$cores" 'BEGIN {
+    secs = a / c; if (secs <= 0) secs = 1
+    printf "cpu (100%% = 1 core of %d): service %.0f%% postgres %.0f%% other %.0f%% idle %.0f%%", c, 100*s/secs, 100*p/secs, 100*(b-s-p)/secs, 100*(a-b)/secs
+  }')
+}
+
+# ---------- our service ----------
+free_port() { bun -e 'const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") }); console.log(s.port); s.stop(true);'; }
+
+start_service() { # LOG_LEVEL LOGFILE
+  PORT=$(free_port)
+  BASE="http://127.0.0.1:$PORT"
+  (cd "$ROOT" && exec env PORT="$PORT" HOST=127.0.0.1 DATABASE_URL="$DBURL" GENERATOR=none LOG_LEVEL="$1" EMAIL= PASSWORD= \
+    RATE_LIMIT_GENERATIONS_PER_MINUTE=$BIG RATE_LIMIT_STATUS_PER_MINUTE=$BIG \
+    MAX_ACTIVE_VIDEOS_PER_USER=$BIG MAX_QUEUE_DEPTH=$BIG \
+    bun ${BUN_FLAGS:-} src/main.ts) >"$2" 2>&1 &
+  SVC=$!
+  for _ in $(seq 1 150); do
+    curl -fsS -o /dev/null "$BASE/health" 2>/dev/null && return 0
+    kill -0 "$SVC" 2>/dev/null || { tail -5 "$2" >&2; die "the service exited at start"; }
+    sleep 0.1
+  done
+  tail -5 "$2" >&2
+  die "the service did not answer /health within 15 s"
+}
+stop_service() {
+  [ -n "$SVC" ] || return 0
+  kill -TERM "$SVC" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$SVC" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$SVC" 2>/dev/null || true
+  wait "$SVC" 2>/dev/null || true
+  SVC=""
+}
+
+rows() { psql -qXtA -d "$DB" -c "select count(*) from videos"; }
+
+# wrk, like baselines.sh (2 threads, 32 connections, 5 s), plus count.lua's summary line.
+# → RPS REQS NON2XX SOCKERR P50 P99 CPU
+wrk_run() { # NAME URL [INNER_LUA]
+  local out="$WORK/wrk-$1.txt"
+  cpu_start
+  WRK_SCRIPT="${3:-}" wrk -t2 -c32 -d5s -s "$BENCH/count.lua" "$2" >"$out" 2>&1 || true
+  cpu_stop
+  RPS=$(awk '/Requests\/sec/ {print int($2)}' "$out")
+  local s; s=$(grep '^WRK_SUMMARY' "$out" || true)
+  [ -n "$RPS" ] && [ -n "$s" ] || { cat "$out" >&2; die "wrk run $1 failed"; }
+  field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$s"; }
+  REQS=$(field requests); NON2XX=$(field non2xx); P50=$(field p50_ms); P99=$(field p99_ms)
+  SOCKERR=$(( $(field connect) + $(field read) + $(field write) + $(field timeout) ))
+}
+
+measure_ours() { # LABEL LOG_LEVEL
+  local label=$1 log="$WORK/service-$2.log"
+  start_service "$2" "$log"
+  local seed id
+  seed=$(curl -fsS -H 'content-type: application/json' \
+    -d '{"prompt":"bench seed","app_bundle_id":"com.perf","apphud_user_id":"perf"}' "$BASE/text2video") || die "seed request failed"
+  id=$(sed -n 's/.*"video_id":\([0-9]*\).*/\1/p' <<<"$seed")
+  [ -n "$id" ] || die "seed answer without video_id: $seed"
+  local url="$BASE/get_status?video_id=$id&app_bundle_id=com.perf&apphud_user_id=perf"
+  local answer; answer=$(curl -fsS "$url") || die "get_status of the seeded video failed"
+  say "$label: seeded video $id, get_status answers $answer"
+
+  wrk_run "$label-get-warm" "$url"
+  wrk_run "$label-get" "$url"
+  G_RPS=$RPS; G_LINE="non-2xx=$NON2XX socket-errors=$SOCKERR p50=${P50}ms p99=${P99}ms; $CPU"
+
+  local before after ok200
+  before=$(rows)
+  wrk_run "$label-post" "$BASE" "$SHARED/post.lua"
+  after=$(rows)
+  P_RPS=$RPS; ok200=$(( REQS - NON2XX ))
+  P_LINE="non-2xx=$NON2XX socket-errors=$SOCKERR p50=${P50}ms p99=${P99}ms; $CPU"
+  if [ "$ok200" -le $(( after - before )) ]; then
+    P_DURABLE="durable: OK (wrk got $ok200 answers 200 (of $REQS); the videos table gained $(( after - before )) rows)"
+  else
+    P_DURABLE="durable: FAILED (wrk got $ok200 answers 200 but the videos table gained only $(( after - before )) rows)"
+    FAILED=1
+  fi
+  stop_service
+  L_LINES=$(wc -l <"$log")
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+verdict() { awk -v r="$1" -v t="$2" -v op="$3" 'BEGIN { if (r == "n/a") print "n/a"; else if ((op == ">=" && r >= t) || (op == "<" && r < t)) print "MET"; else print "MISSED" }'; }
+
+# ---------- 1. reference apps ----------
+say "preparing the reference apps in $REF"
+mkdir -p "$REF"
+cp -f "$SHARED"/* "$REF"/ && chmod -R u+w "$REF"
+if [ ! -d "$REF/node_modules" ]; then
+  (cd "$REF" && bun install --frozen-lockfile >/dev/null 2>&1) || (cd "$REF" && bun install >/dev/null 2>&1) || die "bun install of the reference apps failed"
+fi
+FASTAPI_NOTE=""
+if ! /usr/bin/python3 -c 'import fastapi, uvicorn, asyncpg, uvloop, httptools' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing the FastAPI peer's Debian packages"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-fastapi python3-uvicorn \
+      python3-asyncpg python3-uvloop python3-httptools; } >"$WORK/apt.log" 2>&1 || true
+  fi
+  /usr/bin/python3 -c 'import fastapi, uvicorn, asyncpg, uvloop, httptools' 2>/dev/null ||
+    FASTAPI_NOTE=" (FastAPI peer skipped: python3-fastapi/uvicorn/asyncpg/uvloop/httptools not installable)"
+fi
+say "running baselines.sh (about 50 s)"
+setsid bash "$REF/baselines.sh" >"$WORK/baselines.txt" 2>&1 &
+BASE_PID=$!
+wait "$BASE_PID" || true
+BASE_PID=""
+num() { sed -n "s/^$1 .*$2=\([0-9]*\) rps.*/\1/p" "$WORK/baselines.txt"; }
+H_GET=$(num hello get_status); H_POST=$(num hello text2video)
+F_GET=$(num fastify-pg get_status); F_POST=$(num fastify-pg text2video)
+A_GET=$(num fastapi-asyncpg get_status); A_POST=$(num fastapi-asyncpg text2video)
+[ -n "$H_GET" ] && [ -n "$F_POST" ] || { cat "$WORK/baselines.txt" >&2; die "baselines.sh gave no hello/fastify figures"; }
+
+# ---------- 2. our service ----------
+psql -qX -d postgres -c "drop database if exists $DB with (force)" -c "create database $DB" >/dev/null
+say "measuring our service, LOG_LEVEL=info"
+measure_ours info info
+I_GET=$G_RPS I_POST=$P_RPS I_GLINE=$G_LINE I_PLINE=$P_LINE I_DURABLE=$P_DURABLE I_LINES=$L_LINES
+say "measuring our service, LOG_LEVEL=warn"
+measure_ours warn warn
+W_GET=$G_RPS W_POST=$P_RPS W_GLINE=$G_LINE W_PLINE=$P_LINE W_DURABLE=$P_DURABLE
+
+# ---------- 4. memory under concurrent uploads ----------
+ROUNDS=${UPLOAD_ROUNDS:-3}
+say "memory: $ROUNDS rounds of 32 concurrent 19 MiB uploads"
+bun "$BENCH/make-png.ts" "$WORK/big.png" $(( 19 * 1024 * 1024 )) 1024 1024 >/dev/null
+start_service info "$WORK/service-upload.log"
+RSS_START=$(awk '/^VmRSS:/ {print $2}' "/proc/$SVC/status")
+echo 0 >"$WORK/rss-max"
+( max=0
+  while [ -r "/proc/$SVC/status" ]; do
+    while read -r k v _; do
+      if [ "$k" = VmRSS: ]; then [ "$v" -gt "$max" ] && { max=$v; echo "$max" >"$WORK/rss-max"; }; break; fi
+    done <"/proc/$SVC/status" 2>/dev/null || true
+    sleep 0.05
+  done ) &
+SAMPLER=$!
+I2V_BEFORE=$(psql -qXtA -d "$DB" -c "select count(*) from video_images")
+cpu_start
+UPLOADS=$(bun "$BENCH/uploads.ts" "$BASE" "$WORK/big.png" 32 "$ROUNDS" 2>"$WORK/uploads.err") || FAILED=1
+cpu_stop
+UP_CPU=$CPU
+sleep 0.2
+HWM=$(awk '/^VmHWM:/ {print $2}' "/proc/$SVC/status")
+kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""
+RSS_MAX=$(cat "$WORK/rss-max")
+I2V_AFTER=$(psql -qXtA -d "$DB" -c "select count(*) from video_images")
+stop_service
+
+# ---------- 3. figures ----------
+G_RATIO=$(ratio "$I_GET" "$H_GET"); P_RATIO=$(ratio "$I_POST" "$F_POST")
+GW_RATIO=$(ratio "$W_GET" "$H_GET"); PW_RATIO=$(ratio "$W_POST" "$F_POST")
+MB() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
+PEAK_MB=$(MB "$(( RSS_MAX > HWM ? RSS_MAX : HWM ))")
+cat <<EOF
+== API benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, bun $(bun --version), wrk -t2 -c32 -d5s, PostgreSQL at $PGHOST:$PGPORT
+-- reference apps (../shared/bench/baselines.sh, this run)$FASTAPI_NOTE
+$(cat "$WORK/baselines.txt")
+-- ours (bun src/main.ts, GENERATOR=none, limits at $BIG, database $DB)
+ours get_status=$I_GET rps text2video=$I_POST rps   (LOG_LEVEL=info, request logs to a file: $I_LINES lines)
+ours(warn) get_status=$W_GET rps text2video=$W_POST rps   (LOG_LEVEL=warn)
+  info get_status: $I_GLINE
+  info text2video: $I_PLINE
+  info text2video $I_DURABLE
+  warn get_status: $W_GLINE
+  warn text2video: $W_PLINE
+  warn text2video $W_DURABLE
+-- ratios (target)
+get_status ours/hello = $G_RATIO (>= 0.60: $(verdict "$G_RATIO" 0.60 ">="))   [warn: $GW_RATIO]
+text2video ours/fastify-pg = $P_RATIO (>= 2.0: $(verdict "$P_RATIO" 2.0 ">="))   [warn: $PW_RATIO]
+-- memory: $ROUNDS rounds of 32 concurrent uploads of a $(stat -c %s "$WORK/big.png")-byte PNG to /image2video (LOG_LEVEL=info)
+${UPLOADS:-UPLOADS failed: $(tail -3 "$WORK/uploads.err")}
+  video_images rows +$(( I2V_AFTER - I2V_BEFORE )); RSS at start $(MB "$RSS_START") MB; $UP_CPU
+peak RSS = $PEAK_MB MB (sampled every 50 ms: $(MB "$RSS_MAX") MB, VmHWM: $(MB "$HWM") MB) (< 1024 MB: $(verdict "$PEAK_MB" 1024 "<"))
+EOF
+[ "$FAILED" = 0 ] || say "correctness failure: see the durable/uploads lines above"
+exit "$FAILED"
