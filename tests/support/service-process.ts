@@ -53,7 +53,12 @@ export async function startService(env: Record<string, string>, timeoutMs = 60_0
       throw new Error(`service exited with ${code} before listening: ${await stderr}`);
     }),
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("service did not start listening in time")), timeoutMs))),
-  ]).finally(() => clearTimeout(timer));
+  ])
+    .catch((e) => {
+      proc.kill("SIGTERM"); // never leave a half-started service (and its browser) behind
+      throw e;
+    })
+    .finally(() => clearTimeout(timer));
   return {
     url,
     pid: proc.pid,
