@@ -13,7 +13,8 @@
 # Everything it starts is stopped, and its databases dropped, on exit. Bounded: the whole run is killed after
 # BENCH_TIMEOUT seconds (default 300; it takes about 2 minutes).
 # Environment: SHARED_BENCH (default ../shared/bench next to the repo), PGHOST/PGPORT/PGUSER (127.0.0.1, 5432,
-# postgres), BUN_FLAGS (e.g. --smol) for our service, UPLOAD_ROUNDS (3), KEEP=1 keeps the temp folder (logs).
+# postgres), SERVICE_DIR (another checkout to measure, default this repo), BUN_FLAGS (e.g. --smol) for our
+# service, UPLOAD_ROUNDS (3), KEEP=1 keeps the temp folder (logs, wrk outputs).
 # Exit status: 0 when the run completed (targets are reported, not enforced), 1 on a correctness failure
 # (a 200 without a committed row, an upload not answered 200, the service not starting).
 set -euo pipefail
@@ -25,6 +26,7 @@ fi
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
+SERVICE_DIR=$(cd "${SERVICE_DIR:-$ROOT}" && pwd)   # the tree whose src/main.ts is measured (default: this repo)
 SHARED=${SHARED_BENCH:-$(cd "$ROOT/../shared/bench" 2>/dev/null && pwd || true)}
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
@@ -32,8 +34,9 @@ PGUSER=${PGUSER:-postgres}
 export PGHOST PGPORT PGUSER PGPASSWORD=${PGPASSWORD:-postgres}
 DB=bench_api
 DBURL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB"
-REF="${TMPDIR:-/tmp}/pixverse-api-bench-refs"   # writable copy of shared/bench (it needs `bun install`)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/api-bench.XXXXXX")
+REF="$WORK/refs"                                       # this run's writable copy of shared/bench
+REF_CACHE="${TMPDIR:-/tmp}/pixverse-api-bench-refs"    # its node_modules, installed once and reused
 BIG=1000000000
 CLK=$(getconf CLK_TCK)
 SVC="" SAMPLER="" BASE_PID="" FAILED=0
@@ -50,7 +53,7 @@ cleanup() {
   stop_service
   [ -n "$BASE_PID" ] && kill -0 "$BASE_PID" 2>/dev/null && kill -TERM -- "-$BASE_PID" 2>/dev/null
   # A reference server left behind by an interrupted baselines.sh (uvicorn runs in its own session): any
-  # process whose working directory is our copy of shared/bench was started by this script.
+  # process whose working directory is this run's copy of shared/bench was started by this run.
   for p in /proc/[0-9]*; do
     [ "$(readlink "$p/cwd" 2>/dev/null)" = "$REF" ] && kill -TERM "${p#/proc/}" 2>/dev/null
   done
@@ -69,11 +72,21 @@ ticks_of() { # pid → utime + stime
   set -- $s
   echo $(( ${12} + ${13} ))
 }
-ticks_postgres() { # all postgres processes (server and backends)
-  local sum=0 p comm
+pg_ticks_snapshot() { # "pid:ticks" of every postgres process (server and backends)
+  local p comm
   for p in /proc/[0-9]*; do
-    read -r comm <"$p/comm" 2>/dev/null || continue
-    [ "$comm" = postgres ] && sum=$(( sum + $(ticks_of "${p#/proc/}") ))
+    { read -r comm <"$p/comm"; } 2>/dev/null || continue
+    if [ "$comm" = postgres ]; then echo "${p#/proc/}:$(ticks_of "${p#/proc/}")"; fi
+  done
+  return 0
+}
+pg_ticks_delta() { # CPU ticks postgres used since the snapshot in $1 (processes that exited meanwhile are not counted)
+  local before=$1 sum=0 entry pid t0
+  declare -A start=()
+  for entry in $before; do start[${entry%%:*}]=${entry#*:}; done
+  for entry in $(pg_ticks_snapshot); do
+    pid=${entry%%:*}; t0=${start[$pid]:-0}
+    sum=$(( sum + ${entry#*:} - t0 ))
   done
   echo $sum
 }
@@ -82,10 +95,10 @@ ticks_machine() { # busy and total ticks of all cores
   read -r _ u n s i w q sq st _ </proc/stat
   echo "$(( u + n + s + q + sq + st )) $(( u + n + s + i + w + q + sq + st ))"
 }
-cpu_start() { C_SVC=$(ticks_of "$SVC"); C_PG=$(ticks_postgres); read -r C_BUSY C_ALL <<<"$(ticks_machine)"; }
+cpu_start() { C_SVC=$(ticks_of "$SVC"); C_PG=$(pg_ticks_snapshot); read -r C_BUSY C_ALL <<<"$(ticks_machine)"; }
 cpu_stop() { # → CPU, "service x% postgres y% other z% idle w%" (100% = one core)
   local svc pg busy all cores=$(nproc)
-  svc=$(( $(ticks_of "$SVC") - C_SVC )); pg=$(( $(ticks_postgres) - C_PG ))
+  svc=$(( $(ticks_of "$SVC") - C_SVC )); pg=$(pg_ticks_delta "$C_PG")
   read -r busy all <<<"$(ticks_machine)"; busy=$(( busy - C_BUSY )); all=$(( all - C_ALL ))
   CPU=$(awk -v s="$svc" -v p="$pg" -v b="$busy" -v a="$all" -v c="$cores" 'BEGIN {
     secs = a / c; if (secs <= 0) secs = 1
@@ -99,7 +112,7 @@ free_port() { bun -e 'const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetc
 start_service() { # LOG_LEVEL LOGFILE
   PORT=$(free_port)
   BASE="http://127.0.0.1:$PORT"
-  (cd "$ROOT" && exec env PORT="$PORT" HOST=127.0.0.1 DATABASE_URL="$DBURL" GENERATOR=none LOG_LEVEL="$1" EMAIL= PASSWORD= \
+  (cd "$SERVICE_DIR" && exec env PORT="$PORT" HOST=127.0.0.1 DATABASE_URL="$DBURL" GENERATOR=none LOG_LEVEL="$1" EMAIL= PASSWORD= \
     RATE_LIMIT_GENERATIONS_PER_MINUTE=$BIG RATE_LIMIT_STATUS_PER_MINUTE=$BIG \
     MAX_ACTIVE_VIDEOS_PER_USER=$BIG MAX_QUEUE_DEPTH=$BIG \
     bun ${BUN_FLAGS:-} src/main.ts) >"$2" 2>&1 &
@@ -121,6 +134,7 @@ stop_service() {
   SVC=""
 }
 
+fresh_db() { psql -qX -d postgres -c "drop database if exists $DB with (force)" -c "create database $DB" >/dev/null 2>&1; }
 rows() { psql -qXtA -d "$DB" -c "select count(*) from videos"; }
 
 # wrk, like baselines.sh (2 threads, 32 connections, 5 s), plus count.lua's summary line.
@@ -140,6 +154,7 @@ wrk_run() { # NAME URL [INNER_LUA]
 
 measure_ours() { # LABEL LOG_LEVEL
   local label=$1 log="$WORK/service-$2.log"
+  fresh_db
   start_service "$2" "$log"
   local seed id
   seed=$(curl -fsS -H 'content-type: application/json' \
@@ -173,13 +188,20 @@ measure_ours() { # LABEL LOG_LEVEL
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 verdict() { awk -v r="$1" -v t="$2" -v op="$3" 'BEGIN { if (r == "n/a") print "n/a"; else if ((op == ">=" && r >= t) || (op == "<" && r < t)) print "MET"; else print "MISSED" }'; }
 
+# ---------- 0. how busy the machine is before we start (other work skews every figure) ----------
+read -r B0 A0 <<<"$(ticks_machine)"; sleep 1; read -r B1 A1 <<<"$(ticks_machine)"
+QUIET=$(awk -v b=$((B1 - B0)) -v a=$((A1 - A0)) -v c="$(nproc)" 'BEGIN { printf "%.0f%% of %d cores busy in the second before the run", (a > 0 ? 100*b/a : 0), c }')
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # ---------- 1. reference apps ----------
 say "preparing the reference apps in $REF"
-mkdir -p "$REF"
-cp -f "$SHARED"/* "$REF"/ && chmod -R u+w "$REF"
-if [ ! -d "$REF/node_modules" ]; then
-  (cd "$REF" && bun install --frozen-lockfile >/dev/null 2>&1) || (cd "$REF" && bun install >/dev/null 2>&1) || die "bun install of the reference apps failed"
+mkdir -p "$REF" "$REF_CACHE"
+cp "$SHARED"/* "$REF"/ && chmod -R u+w "$REF"
+if [ ! -d "$REF_CACHE/node_modules" ] || ! cmp -s "$SHARED/bun.lock" "$REF_CACHE/bun.lock"; then
+  cp -f "$SHARED/package.json" "$SHARED/bun.lock" "$REF_CACHE"/ && chmod u+w "$REF_CACHE"/*
+  (cd "$REF_CACHE" && bun install --frozen-lockfile >/dev/null 2>&1) || die "bun install of the reference apps failed"
 fi
+ln -s "$REF_CACHE/node_modules" "$REF/node_modules"
 FASTAPI_NOTE=""
 if ! /usr/bin/python3 -c 'import fastapi, uvicorn, asyncpg, uvloop, httptools' 2>/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -202,7 +224,6 @@ A_GET=$(num fastapi-asyncpg get_status); A_POST=$(num fastapi-asyncpg text2video
 [ -n "$H_GET" ] && [ -n "$F_POST" ] || { cat "$WORK/baselines.txt" >&2; die "baselines.sh gave no hello/fastify figures"; }
 
 # ---------- 2. our service ----------
-psql -qX -d postgres -c "drop database if exists $DB with (force)" -c "create database $DB" >/dev/null
 say "measuring our service, LOG_LEVEL=info"
 measure_ours info info
 I_GET=$G_RPS I_POST=$P_RPS I_GLINE=$G_LINE I_PLINE=$P_LINE I_DURABLE=$P_DURABLE I_LINES=$L_LINES
@@ -214,6 +235,7 @@ W_GET=$G_RPS W_POST=$P_RPS W_GLINE=$G_LINE W_PLINE=$P_LINE W_DURABLE=$P_DURABLE
 ROUNDS=${UPLOAD_ROUNDS:-3}
 say "memory: $ROUNDS rounds of 32 concurrent 19 MiB uploads"
 bun "$BENCH/make-png.ts" "$WORK/big.png" $(( 19 * 1024 * 1024 )) 1024 1024 >/dev/null
+fresh_db
 start_service info "$WORK/service-upload.log"
 RSS_START=$(awk '/^VmRSS:/ {print $2}' "/proc/$SVC/status")
 echo 0 >"$WORK/rss-max"
@@ -244,9 +266,11 @@ MB() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 PEAK_MB=$(MB "$(( RSS_MAX > HWM ? RSS_MAX : HWM ))")
 cat <<EOF
 == API benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, bun $(bun --version), wrk -t2 -c32 -d5s, PostgreSQL at $PGHOST:$PGPORT
+   machine before the run: $QUIET, load average $LOADAVG
+   measured tree: $SERVICE_DIR ($(git -C "$SERVICE_DIR" rev-parse --short HEAD 2>/dev/null || echo "no git")$( [ -n "$(git -C "$SERVICE_DIR" status --porcelain -- src 2>/dev/null)" ] && echo ", src/ has uncommitted changes"))
 -- reference apps (../shared/bench/baselines.sh, this run)$FASTAPI_NOTE
-$(cat "$WORK/baselines.txt")
--- ours (bun src/main.ts, GENERATOR=none, limits at $BIG, database $DB)
+$(grep -v NOTICE "$WORK/baselines.txt")
+-- ours (bun src/main.ts, GENERATOR=none, limits at $BIG, a fresh database $DB for each start)
 ours get_status=$I_GET rps text2video=$I_POST rps   (LOG_LEVEL=info, request logs to a file: $I_LINES lines)
 ours(warn) get_status=$W_GET rps text2video=$W_POST rps   (LOG_LEVEL=warn)
   info get_status: $I_GLINE

@@ -21,18 +21,23 @@ ensure_packages() {
   bun install --frozen-lockfile >&2
 }
 
-ensure_chromium() {
-  local path="${CHROMIUM_PATH:-/usr/bin/chromium}"
+# ensure_apt BINARY PACKAGE: install a Debian package when its binary is missing (with sudo unless root).
+ensure_apt() {
+  local path="$1" package="$2"
   if [ -x "$path" ]; then return; fi
-  say "Chromium not found at $path; installing Debian's chromium package"
+  say "$path not found; installing Debian's $package package"
   local sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq >&2 || true
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$package" >&2 || true
   if [ ! -x "$path" ]; then
-    say "Chromium is still missing at $path: install it (apt-get install chromium) or set CHROMIUM_PATH"
+    say "$path is still missing: install it (apt-get install $package)"
     return 1
   fi
+}
+
+ensure_chromium() {
+  ensure_apt "${CHROMIUM_PATH:-/usr/bin/chromium}" chromium
 }
 
 ensure_bun

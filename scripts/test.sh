@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `npm test`: install what is needed (Bun, packages, Chromium), then run every test with `bun test`.
+# `npm test`: install what is needed (Bun, packages, Chromium, Xvfb), then run every test with `bun test`.
 # Set TEST_DATABASE_URL=postgres://… to run the database suites on a real PostgreSQL server as well.
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 ensure_chromium
+# The headed-browser test runs Chromium on a virtual display.
+ensure_apt /usr/bin/Xvfb xvfb
 # Browser and process suites start Chromium and servers; every wait inside them is bounded.
 exec bun test --timeout 60000 "$@"

@@ -45,6 +45,8 @@ export const videos = pgTable(
     index("videos_user_active_idx")
       .on(t.appBundleId, t.apphudUserId)
       .where(sql`${t.state} in ('queued', 'submitting', 'generating')`),
+    // Recently finished videos stay watched for a later deletion or moderation by Pixverse.
+    index("videos_recent_success_idx").on(t.finishedAt).where(sql`${t.state} = 'succeeded'`),
     // Deadlines of unfinished jobs.
     index("videos_active_deadline_idx").on(t.deadlineAt).where(sql`${t.state} in ('queued', 'submitting', 'generating')`),
   ],

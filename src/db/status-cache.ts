@@ -1,8 +1,9 @@
-// Answers status reads mostly from memory. A finished video never changes, so it is cached for good
-// (bounded by count); an unfinished one is re-read from the database when its entry is older than `maxAgeMs`
-// (another instance may have moved it). This instance's own changes update the cache at once.
+// Answers status reads mostly from memory. A video that failed, was moderated or deleted never changes, so
+// it is cached for good (bounded by count); any other is re-read from the database when its entry is older
+// than `maxAgeMs` (another instance may have moved it; Pixverse may still delete a delivered video).
+// This instance's own changes are seen at once.
 import type { StatusRow } from "./videos.ts";
-import { isFinal } from "../domain/status.ts";
+import { isSettled } from "../domain/status.ts";
 
 export interface StatusCacheOptions {
   maxAgeMs: number;
@@ -30,7 +31,7 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
   return {
     async get(id: number): Promise<StatusRow | null> {
       const hit = entries.get(id);
-      if (hit && ((hit.row !== null && isFinal(hit.row.state)) || now() - hit.at < options.maxAgeMs)) return hit.row;
+      if (hit && ((hit.row !== null && isSettled(hit.row.state)) || now() - hit.at < options.maxAgeMs)) return hit.row;
       // Concurrent readers of the same id share one database read.
       let pending = inflight.get(id);
       if (!pending) {

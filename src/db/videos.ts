@@ -310,6 +310,32 @@ export function createVideoRepository(db: Db) {
       return list.map(toJob);
     },
 
+    /** Videos of these accounts that succeeded within `watchMs`: Pixverse may still delete or moderate them. */
+    async listRecentlySucceeded(accounts: string[], watchMs: number): Promise<Job[]> {
+      if (accounts.length === 0 || watchMs <= 0) return [];
+      const list = await rows(
+        db,
+        sql`select ${JOB_COLUMNS} from videos
+            where state = 'succeeded' and finished_at > now() - make_interval(secs => ${watchMs / 1000})
+              and account in (select jsonb_array_elements_text(${JSON.stringify(accounts)}::jsonb))
+            order by id`,
+      );
+      return list.map(toJob);
+    },
+
+    /** Pixverse deleted or moderated a video after delivering it: the answer changes from the URL to that. */
+    async revokeSuccess(id: number, state: "deleted" | "moderated", pixverseStatus: number): Promise<boolean> {
+      const updated = await rows(
+        db,
+        sql`update videos set state = ${state}, pixverse_status = ${pixverseStatus},
+                   error_code = ${`pixverse_status_${pixverseStatus}`}, error_message = 'changed by Pixverse after delivery',
+                   finished_at = now(), updated_at = now()
+            where id = ${id} and state = 'succeeded'
+            returning id`,
+      );
+      return updated.length > 0;
+    },
+
     async countInFlight(accounts: string[]): Promise<number> {
       const [r] = await rows(
         db,

@@ -2,7 +2,7 @@
 // record Pixverse's id at once, poll every in-flight job in one call per round, end jobs, and reconcile
 // any job whose submission outcome is unknown before anything is sent again.
 import type { Logger } from "../log.ts";
-import { mapPixverseVideo, type FinalState } from "../domain/status.ts";
+import { mapPixverseVideo, type FinalState, type PixverseVideo } from "../domain/status.ts";
 import type { Job, VideoRepository } from "../db/videos.ts";
 import type { SubmitResult, VideoGenerator } from "./generator.ts";
 import { backoffMs, pollIntervalMs } from "./timing.ts";
@@ -24,6 +24,13 @@ export interface DispatcherOptions {
   /** How often to look for work that nobody announced (other instances, due retries, deadlines). */
   idleTickMs?: number;
   maintenanceEveryMs?: number;
+  /**
+   * How long a finished video stays watched: Pixverse may delete it, or moderate it after delivery, and the
+   * answer then changes from the URL to that status. Watched videos ride along in the same list call.
+   */
+  watchFinishedMs?: number;
+  /** Poll interval when only finished videos are being watched. */
+  watchPollMs?: number;
   /** Shortest and longest poll interval; it grows with the age of the youngest in-flight job. */
   pollMinMs?: number;
   pollMaxMs?: number;
@@ -89,6 +96,8 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const backoff = { baseMs: o.backoffBaseMs ?? 2000, maxMs: o.backoffMaxMs ?? 60_000 };
   const poll = { minMs: o.pollMinMs ?? 1000, maxMs: o.pollMaxMs ?? 2500 };
   const pollBacklogMs = o.pollBacklogMs ?? 250;
+  const watchFinishedMs = o.watchFinishedMs ?? 10 * 60_000;
+  const watchPollMs = o.watchPollMs ?? 5000;
   const durations = durationEstimator();
   const log = o.logger.child({ component: "dispatcher" });
   const changed = (id: number) => o.onChange?.(id);
@@ -195,10 +204,31 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   }
 
   /** One polling round: returns the delay until the next. */
+  let lastWatch = 0;
+
+  /** Finished videos that Pixverse now reports deleted or moderated change their answer. */
+  async function reviewWatched(watched: Job[], videos: Map<string, PixverseVideo>): Promise<void> {
+    for (const job of watched) {
+      const video = videos.get(job.pixverseVideoId!);
+      if (!video) continue;
+      const outcome = mapPixverseVideo(video);
+      if (outcome.kind !== "deleted" && outcome.kind !== "moderated") continue;
+      if (await o.repo.revokeSuccess(job.id, outcome.kind, video.status)) {
+        changed(job.id);
+        log.info("job finished", { job_id: job.id, pixverse_id: job.pixverseVideoId, state: outcome.kind, pixverse_status: video.status, after_success: true });
+      }
+    }
+  }
+
   async function pollRound(): Promise<number> {
     const jobs = (await o.repo.listGenerating([o.account])).filter((j) => j.pixverseVideoId);
-    if (jobs.length === 0) return idleTickMs;
-    const videos = await o.generator.poll(jobs.map((j) => j.pixverseVideoId!));
+    const watchDue = Date.now() - lastWatch >= watchPollMs;
+    const watched = watchDue ? (await o.repo.listRecentlySucceeded([o.account], watchFinishedMs)).filter((j) => j.pixverseVideoId) : [];
+    if (jobs.length === 0 && watched.length === 0) return idleTickMs;
+    const videos = await o.generator.poll([...jobs, ...watched].map((j) => j.pixverseVideoId!));
+    if (watchDue) lastWatch = Date.now();
+    await reviewWatched(watched, videos);
+    if (jobs.length === 0) return Math.min(watchPollMs, idleTickMs * 5);
     let freed = 0;
     for (const job of jobs) {
       const video = videos.get(job.pixverseVideoId!);

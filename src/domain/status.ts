@@ -22,6 +22,14 @@ export function isFinal(state: JobState): state is FinalState {
   return (FINAL_STATES as readonly JobState[]).includes(state);
 }
 
+/**
+ * A state that can never change again. `succeeded` is final for the queue but not settled: Pixverse may
+ * still delete or moderate a delivered video, and the answer then changes.
+ */
+export function isSettled(state: JobState): boolean {
+  return state === "failed" || state === "moderated" || state === "deleted";
+}
+
 /** What GET /get_status answers for a job: the URL when it succeeded, otherwise one of the four strings. */
 export type StatusAnswer = { url: string } | { status: ContractStatus };
 

@@ -33,8 +33,8 @@ test("an unfinished video is at most maxAge behind the database", async () => {
   expect((await h.cache.get(1))?.state).toBe("generating");
 });
 
-test("a finished video is read once and then served from memory", async () => {
-  const h = harness(row("succeeded"));
+test("a failed, moderated or deleted video is read once and then served from memory", async () => {
+  const h = harness(row("failed"));
   await h.cache.get(1);
   h.advance(3_600_000);
   await h.cache.get(1);
@@ -53,6 +53,14 @@ test("concurrent reads of one id share a single database read", async () => {
   const h = harness(row("queued"));
   await Promise.all([h.cache.get(1), h.cache.get(1), h.cache.get(1)]);
   expect(h.loads()).toBe(1);
+});
+
+test("a delivered video is re-read after maxAge, since Pixverse may still delete it", async () => {
+  const h = harness(row("succeeded"));
+  await h.cache.get(1);
+  h.set(row("deleted"));
+  h.advance(1001);
+  expect((await h.cache.get(1))?.state).toBe("deleted");
 });
 
 test("the cache holds at most maxEntries videos", async () => {

@@ -33,6 +33,7 @@ function setup(database: Database, owner = "instance-a") {
     onChange: (id) => changed.push(id),
     reconcileGraceMs: 0,
     lockTtlMs: 60_000,
+    watchPollMs: 0,
   });
   return { repo, generator, dispatcher, changed };
 }
@@ -96,6 +97,37 @@ describeEachDatabase("dispatcher", (db) => {
     expect(states[0]?.resultUrl).toBe("https://media.pixverse.ai/pixverse/mp4/x.mp4");
     const raw = await db().db.execute(sql`select pixverse_status from videos where id = ${ids[4]!}`);
     expect((raw as unknown as { rows: { pixverse_status: number }[] }).rows[0]?.pixverse_status).toBe(42);
+  });
+
+  test("a delivered video that Pixverse later deletes answers Deleted", async () => {
+    const [id] = await enqueue(db(), [t2v("here, then gone")]);
+    const { repo, generator, dispatcher, changed } = setup(db());
+    await dispatcher.runOnce();
+    const pixverseId = (await repo.findJob(id!))!.pixverseVideoId!;
+    generator.set(pixverseId, 1, "https://media.pixverse.ai/x.mp4");
+    await dispatcher.runOnce();
+    expect((await repo.findStatus(id!))?.state).toBe("succeeded");
+    generator.set(pixverseId, 6);
+    changed.length = 0;
+    await dispatcher.runOnce();
+    expect((await repo.findStatus(id!))?.state).toBe("deleted");
+    expect(changed).toContain(id!);
+    expect(generator.polled.at(-1)).toContain(pixverseId);
+  });
+
+  test("a delivered video is no longer watched once the watch window has passed", async () => {
+    const [id] = await enqueue(db(), [t2v()]);
+    const { repo, generator, dispatcher } = setup(db());
+    await dispatcher.runOnce();
+    const pixverseId = (await repo.findJob(id!))!.pixverseVideoId!;
+    generator.set(pixverseId, 1, "https://media.pixverse.ai/x.mp4");
+    await dispatcher.runOnce();
+    await db().db.execute(sql`update videos set finished_at = now() - interval '1 hour' where id = ${id!}`);
+    generator.set(pixverseId, 6);
+    const polls = generator.polled.length;
+    await dispatcher.runOnce();
+    expect(generator.polled.length).toBe(polls);
+    expect((await repo.findStatus(id!))?.state).toBe("succeeded");
   });
 
   test("a placeholder URL from Pixverse is a failure, not a success", async () => {

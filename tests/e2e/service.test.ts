@@ -110,8 +110,16 @@ describe("the service as a process", () => {
     ];
     const ids = await Promise.all(cases.map(([p]) => text2video(s, p)));
     for (let i = 0; i < cases.length; i++) {
-      const done = await finalStatus(s, ids[i]!);
-      expect(done.status, cases[i]![0]).toBe(cases[i]![1]);
+      // A video deleted after delivery may show its URL first; every answer must end at the expected one.
+      const seen: string[] = [];
+      await eventually(async () => {
+        const st = await status(s, ids[i]!);
+        const answer = st.url ? "url" : st.status!;
+        if (seen.at(-1) !== answer) seen.push(answer);
+        return answer === cases[i]![1] ? true : undefined;
+      }, 40_000, `${cases[i]![0]} to end as ${cases[i]![1]}`);
+      const allowed = cases[i]![1] === "Deleted" ? ["Generating", "url", "Deleted"] : ["Generating", cases[i]![1]];
+      for (const a of seen) expect(allowed, `${cases[i]![0]}: ${seen.join(" → ")}`).toContain(a);
     }
   });
 

@@ -1,0 +1,1 @@
+CREATE INDEX "videos_recent_success_idx" ON "videos" USING btree ("finished_at") WHERE "videos"."state" = 'succeeded';
