@@ -1,6 +1,9 @@
+export {};
 // Concurrent large uploads to POST /image2video: ROUNDS rounds of CONCURRENCY requests at once, each from a
 // distinct user, every answer must be 200 with a video_id. Prints one summary line; exits 1 on any other answer.
 // Usage: bun bench/uploads.ts BASE_URL FILE [CONCURRENCY=32] [ROUNDS=3]
+export {};
+
 const [base, file, concurrencyArg = "32", roundsArg = "3"] = process.argv.slice(2);
 if (!base || !file) {
   console.error("usage: bun bench/uploads.ts BASE_URL FILE [CONCURRENCY] [ROUNDS]");

@@ -1,4 +1,5 @@
 // Structured JSON logs: one line per event, scoped by request or job id, secrets redacted.
+import { writeSync } from "node:fs";
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -27,15 +28,70 @@ function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-const stdoutSink: LogSink = (line) => process.stdout.write(line + "\n");
+/**
+ * Standard output, written once per event-loop turn: a request's line costs an array push, not a syscall.
+ * Lines still waiting are written synchronously when the process exits.
+ */
+function bufferedStdout(): LogSink {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join("\n") + "\n";
+    pending = [];
+    try {
+      writeSync(1, text);
+    } catch {
+      // stdout closed or full: a log line is not worth crashing or blocking the service for.
+    }
+  };
+  process.on("exit", flush);
+  return (line) => {
+    pending.push(line);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+}
+
+let sharedStdout: LogSink | undefined;
+const stdoutSink: LogSink = (line) => (sharedStdout ??= bufferedStdout())(line);
+
+function needsRedaction(fields: Fields): boolean {
+  for (const key in fields) {
+    const v = fields[key];
+    if (SECRET_KEYS.test(key) || (v !== null && typeof v === "object")) return true;
+  }
+  return false;
+}
+
+// Many lines share a millisecond under load: format each millisecond's timestamp once.
+let clockMs = 0;
+let clockIso = "";
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== clockMs) {
+    clockMs = now;
+    clockIso = new Date(now).toISOString();
+  }
+  return clockIso;
+}
 
 /** A logger writing JSON lines at or above `level` to `sink` (stdout by default). */
 export function createLogger(level: LogLevel = "info", sink: LogSink = stdoutSink, base: Fields = {}): Logger {
   const min = RANK[level];
+  // The scope is serialized once, not on every line.
+  const baseJson = Object.keys(base).length > 0 ? "," + JSON.stringify(base).slice(1, -1) : "";
   const write = (lvl: Exclude<LogLevel, "silent">, msg: string, fields?: Fields) => {
     if (RANK[lvl] < min) return;
-    const entry = { time: new Date().toISOString(), level: lvl, msg, ...base, ...(fields ? (redact(fields) as Fields) : {}) };
-    sink(JSON.stringify(entry));
+    let line = `{"time":"${isoNow()}","level":"${lvl}","msg":${JSON.stringify(msg)}${baseJson}`;
+    if (fields) {
+      const json = JSON.stringify(needsRedaction(fields) ? redact(fields) : fields);
+      if (json.length > 2) line += "," + json.slice(1, -1);
+    }
+    sink(line + "}");
   };
   return {
     debug: (m, f) => write("debug", m, f),

@@ -51,9 +51,6 @@ export interface JobImage {
   height: number;
 }
 
-// Serializes request inserts across instances so that the limits hold exactly; held only for one short batch.
-const INSERT_LOCK_KEY = 0x76696473;
-
 type Row = Record<string, unknown>;
 
 async function rows(db: Db, query: ReturnType<typeof sql>): Promise<Row[]> {
@@ -94,71 +91,44 @@ export function createVideoRepository(db: Db) {
      * per-user and queue-depth limits exactly. Outcomes come back in the order of `batch`.
      */
     async insertBatch(batch: NewVideo[], limits: InsertLimits): Promise<InsertOutcome[]> {
+      const payload = JSON.stringify(
+        batch.map((v, i) => ({ o: i, a: v.appBundleId, u: v.apphudUserId, ip: v.clientIp, k: v.kind, p: v.prompt })),
+      );
+      const accept = (t: Db) =>
+        rows(
+          t,
+          sql`select ord, video_id, refused
+              from accept_videos(${payload}::jsonb, ${limits.maxActivePerUser}, ${limits.maxQueueDepth}, ${limits.deadlineMinutes})`,
+        );
+      const toOutcomes = (decided: Row[]): InsertOutcome[] => {
+        const out: InsertOutcome[] = new Array(batch.length);
+        for (const r of decided) {
+          out[Number(r.ord)] = r.refused === null || r.refused === undefined
+            ? { ok: true, id: Number(r.video_id) }
+            : { ok: false, limit: r.refused as "active_videos_per_user" | "queue_depth" };
+        }
+        return out;
+      };
+      // Text only: one statement, committed on its own (the function holds the insert lock until then).
+      if (!batch.some((v) => v.image)) return toOutcomes(await accept(db));
+      // With images: the rows and their images commit together.
       return db.transaction(async (tx) => {
         const t = tx as unknown as Db;
-        await t.execute(sql`select pg_advisory_xact_lock(${INSERT_LOCK_KEY})`);
-        const [stats] = await rows(t, sql`select waiting from queue_stats where id = 1`);
-        let room = limits.maxQueueDepth - Number(stats?.waiting ?? 0);
-        const owners = JSON.stringify(batch.map((v) => ({ a: v.appBundleId, u: v.apphudUserId })));
-        const counts = await rows(
-          t,
-          sql`select v.app_bundle_id as a, v.apphud_user_id as u, count(*)::int as n
-              from videos v
-              where v.state in ('queued', 'submitting', 'generating')
-                and (v.app_bundle_id, v.apphud_user_id) in (select x.a, x.u from jsonb_to_recordset(${owners}::jsonb) as x(a text, u text))
-              group by 1, 2`,
-        );
-        const active = new Map<string, number>();
-        for (const c of counts) active.set(ownerKey(String(c.a), String(c.u)), Number(c.n));
-
-        const outcomes: (InsertOutcome | null)[] = [];
-        const accepted: NewVideo[] = [];
-        for (const v of batch) {
-          const key = ownerKey(v.appBundleId, v.apphudUserId);
-          const n = active.get(key) ?? 0;
-          if (room <= 0) outcomes.push({ ok: false, limit: "queue_depth" });
-          else if (n >= limits.maxActivePerUser) outcomes.push({ ok: false, limit: "active_videos_per_user" });
+        const outcomes = toOutcomes(await accept(t));
+        for (let i = 0; i < batch.length; i++) {
+          const image = batch[i]!.image;
+          const outcome = outcomes[i]!;
+          if (!image || !outcome.ok) continue;
+          const pglite = pgliteClientOf(tx);
+          if (pglite) await insertImageByCopy(pglite, { videoId: outcome.id, ...image });
           else {
-            active.set(key, n + 1);
-            room--;
-            accepted.push(v);
-            outcomes.push(null);
+            await t.execute(
+              sql`insert into video_images (video_id, bytes, type, width, height)
+                  values (${outcome.id}, ${image.bytes}, ${image.type}, ${image.width}, ${image.height})`,
+            );
           }
         }
-        if (accepted.length === 0) return outcomes as InsertOutcome[];
-
-        const payload = JSON.stringify(
-          accepted.map((v, i) => ({ o: i, a: v.appBundleId, u: v.apphudUserId, ip: v.clientIp, k: v.kind, p: v.prompt })),
-        );
-        const inserted = await rows(
-          t,
-          sql`insert into videos (app_bundle_id, apphud_user_id, client_ip, kind, prompt, deadline_at)
-              select x.a, x.u, x.ip, x.k, x.p, now() + make_interval(mins => ${limits.deadlineMinutes})
-              from jsonb_to_recordset(${payload}::jsonb) as x(o int, a text, u text, ip text, k text, p text)
-              order by x.o
-              returning id`,
-        );
-        // Identity values are drawn in insertion order and the batch holds the insert lock, so sorted ids
-        // correspond to the batch order.
-        const ids = inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
-        let next = 0;
-        for (let i = 0; i < outcomes.length; i++) {
-          if (outcomes[i] !== null) continue;
-          const v = accepted[next]!;
-          const id = ids[next++]!;
-          outcomes[i] = { ok: true, id };
-          if (v.image) {
-            const pglite = pgliteClientOf(tx);
-            if (pglite) await insertImageByCopy(pglite, { videoId: id, ...v.image });
-            else {
-              await t.execute(
-                sql`insert into video_images (video_id, bytes, type, width, height)
-                    values (${id}, ${v.image.bytes}, ${v.image.type}, ${v.image.width}, ${v.image.height})`,
-              );
-            }
-          }
-        }
-        return outcomes as InsertOutcome[];
+        return outcomes;
       });
     },
 
@@ -402,10 +372,6 @@ export function createVideoRepository(db: Db) {
 }
 
 export type VideoRepository = ReturnType<typeof createVideoRepository>;
-
-function ownerKey(a: string, u: string): string {
-  return `${a}\u0000${u}`;
-}
 
 function hexToBytes(hex: string): Uint8Array {
   const clean = hex.startsWith("\\x") ? hex.slice(2) : hex;

@@ -2,12 +2,10 @@
 import type { RateLimitInfo } from "hono-rate-limiter";
 import type { Owner } from "./schemas.ts";
 import type { Params } from "./params.ts";
-import type { Logger } from "../log.ts";
 
 export type AppEnv = {
   Variables: {
     requestId: string;
-    log: Logger;
     /** The validated caller, set before the rate limiters run. */
     owner: Owner;
     /** Parsed request parameters of a generation request. */

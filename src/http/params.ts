@@ -28,6 +28,14 @@ export async function readBodyBounded(request: Request, maxBytes: number): Promi
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw payloadTooLarge(tooLargeMessage(maxBytes));
   if (!request.body) return new Uint8Array(0);
+  if (declared !== null) {
+    // The length is announced and within bounds; HTTP framing ends the body there, so one read is bounded.
+    try {
+      return new Uint8Array(await request.arrayBuffer());
+    } catch {
+      throw invalidBody("the request body could not be read");
+    }
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

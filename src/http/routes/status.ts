@@ -20,12 +20,18 @@ export function statusRoutes(deps: StatusDeps) {
   const limit = perUserRateLimit("status_requests_per_minute", deps.statusPerMinute, deps.store);
   app.get(
     "/get_status",
-    zValidator("query", getStatusSchema, (result) => {
-      if (!result.success) {
-        const issue = result.error.issues[0]!;
-        throw invalidParameter(String(issue.path[0] ?? "query"), issue.message);
-      }
-    }),
+    zValidator(
+      "query",
+      getStatusSchema,
+      (result) => {
+        if (!result.success) {
+          const issue = result.error.issues[0]!;
+          throw invalidParameter(String(issue.path[0] ?? "query"), issue.message);
+        }
+      },
+      // The schema has nothing asynchronous; the synchronous parse costs half as much on this hot path.
+      { validationFunction: (schema, value) => schema.safeParse(value) },
+    ),
     async (c, next) => {
       const q = c.req.valid("query");
       c.set("owner", { app_bundle_id: q.app_bundle_id, apphud_user_id: q.apphud_user_id });
