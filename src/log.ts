@@ -29,17 +29,20 @@ function redact(value: unknown, depth = 0): unknown {
 }
 
 /**
- * Standard output, written once per event-loop turn: a request's line costs an array push, not a syscall.
- * Lines still waiting are written synchronously when the process exits.
+ * Standard output, written in chunks (every 10 ms, or at 64 KiB): a request's line costs an array push, not
+ * a syscall (one write per line was a quarter of a status read's CPU). Lines still waiting are written
+ * synchronously when the process exits.
  */
 function bufferedStdout(): LogSink {
   let pending: string[] = [];
+  let pendingChars = 0;
   let scheduled = false;
   const flush = () => {
     scheduled = false;
     if (pending.length === 0) return;
     const text = pending.join("\n") + "\n";
     pending = [];
+    pendingChars = 0;
     try {
       writeSync(1, text);
     } catch {
@@ -49,9 +52,11 @@ function bufferedStdout(): LogSink {
   process.on("exit", flush);
   return (line) => {
     pending.push(line);
-    if (!scheduled) {
+    pendingChars += line.length;
+    if (pendingChars >= 64 * 1024) flush();
+    else if (!scheduled) {
       scheduled = true;
-      setImmediate(flush);
+      setTimeout(flush, 10).unref();
     }
   };
 }

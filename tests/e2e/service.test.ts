@@ -175,6 +175,8 @@ describe("the service as a process", () => {
     const s = await launch(await freshEnv());
     const id = await text2video(s, "log me");
     await finalStatus(s, id);
+    // Log lines are written in chunks (every few ms); wait for the last step's line to arrive.
+    await eventually(async () => (s.logs().some((l) => l.msg === "job finished" && l.job_id === id) ? true : undefined), 5_000, "the job's last log line");
     const logs = s.logs();
     expect(logs.some((l) => l.msg === "request" && typeof l.request_id === "string" && l.path === "/text2video")).toBe(true);
     for (const step of ["job claimed", "job submitted", "job finished"]) {
