@@ -82,18 +82,14 @@ async function main(): Promise<void> {
 
   const repo = createVideoRepository(database.db);
   let dispatcher: Dispatcher | null = null;
-  const service = createVideoService(repo, {
+  const videos = createVideoService(repo, {
+    onAccepted: () => dispatcher?.notify(),
     limits: {
       maxActivePerUser: config.MAX_ACTIVE_VIDEOS_PER_USER,
       maxQueueDepth: config.MAX_QUEUE_DEPTH,
       deadlineMinutes: config.JOB_DEADLINE_MINUTES,
     },
   });
-  const videos = { ...service, create: async (v: Parameters<typeof service.create>[0]) => {
-    const outcome = await service.create(v);
-    if (outcome.ok) dispatcher?.notify();
-    return outcome;
-  } };
 
   const gen = await startGenerator(config, logger);
   if (gen.generator) {
@@ -103,7 +99,7 @@ async function main(): Promise<void> {
       logger,
       owner: config.INSTANCE_ID ?? process.env.FLY_MACHINE_ID ?? hostname(),
       account: gen.account,
-      onChange: (id) => service.changed(id),
+      onChange: (id) => videos.changed(id),
     });
     await dispatcher.start();
   }

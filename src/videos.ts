@@ -16,6 +16,8 @@ export interface VideoServiceOptions {
   /** How far behind another instance's change a status read may be. */
   statusMaxAgeMs?: number;
   statusCacheEntries?: number;
+  /** Called with each accepted video's id once it is committed (the dispatcher looks for work at once). */
+  onAccepted?: (id: number) => void;
 }
 
 export function createVideoService(repo: VideoRepository, options: VideoServiceOptions): VideoService {
@@ -31,7 +33,10 @@ export function createVideoService(repo: VideoRepository, options: VideoServiceO
   return {
     async create(video) {
       const outcome = await inserts.add(video);
-      if (outcome.ok) cache.forget(outcome.id);
+      if (outcome.ok) {
+        cache.forget(outcome.id);
+        options.onAccepted?.(outcome.id);
+      }
       return outcome;
     },
     status: (id) => cache.get(id),

@@ -115,11 +115,11 @@ export function createVideoRepository(db: Db) {
       return db.transaction(async (tx) => {
         const t = tx as unknown as Db;
         const outcomes = toOutcomes(await accept(t));
+        const pglite = pgliteClientOf(tx);
         for (let i = 0; i < batch.length; i++) {
           const image = batch[i]!.image;
           const outcome = outcomes[i]!;
           if (!image || !outcome.ok) continue;
-          const pglite = pgliteClientOf(tx);
           if (pglite) await insertImageByCopy(pglite, { videoId: outcome.id, ...image });
           else {
             await t.execute(
@@ -148,7 +148,7 @@ export function createVideoRepository(db: Db) {
     },
 
     async findJob(id: number): Promise<(Job & { errorCode: string | null; lockOwner: string | null; resultUrl: string | null; nextAttemptAt: Date }) | null> {
-      const [r] = await rows(db, sql`select *, ${JOB_COLUMNS} from videos where id = ${id}`);
+      const [r] = await rows(db, sql`select * from videos where id = ${id}`);
       if (!r) return null;
       return {
         ...toJob(r),

@@ -228,7 +228,8 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     const videos = await o.generator.poll([...jobs, ...watched].map((j) => j.pixverseVideoId!));
     if (watchDue) lastWatch = Date.now();
     await reviewWatched(watched, videos);
-    if (jobs.length === 0) return Math.min(watchPollMs, idleTickMs * 5);
+    // Only finished videos are watched: their next look is gated by watchPollMs above.
+    if (jobs.length === 0) return idleTickMs;
     let freed = 0;
     for (const job of jobs) {
       const video = videos.get(job.pixverseVideoId!);
