@@ -7,6 +7,8 @@ import type { InsertLimits, InsertOutcome, NewVideo, StatusRow, VideoRepository 
 export interface VideoService {
   create(video: NewVideo): Promise<InsertOutcome>;
   status(id: number): Promise<StatusRow | null>;
+  /** The status from memory when it may be given without a database read (undefined: call `status`). */
+  cachedStatus(id: number): StatusRow | null | undefined;
   /** A row changed in this process (the dispatcher): drop any cached copy. */
   changed(id: number): void;
 }
@@ -40,6 +42,7 @@ export function createVideoService(repo: VideoRepository, options: VideoServiceO
       return outcome;
     },
     status: (id) => cache.get(id),
+    cachedStatus: (id) => cache.peek(id),
     changed: (id) => cache.forget(id),
   };
 }

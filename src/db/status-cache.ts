@@ -28,10 +28,18 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
     entries.set(id, { row, at: now() });
   }
 
+  /** The cached answer when it may still be given; undefined when the database must be read. */
+  function peek(id: number): StatusRow | null | undefined {
+    const hit = entries.get(id);
+    if (hit && ((hit.row !== null && isSettled(hit.row.state)) || now() - hit.at < options.maxAgeMs)) return hit.row;
+    return undefined;
+  }
+
   return {
+    peek,
     async get(id: number): Promise<StatusRow | null> {
-      const hit = entries.get(id);
-      if (hit && ((hit.row !== null && isSettled(hit.row.state)) || now() - hit.at < options.maxAgeMs)) return hit.row;
+      const hit = peek(id);
+      if (hit !== undefined) return hit;
       // Concurrent readers of the same id share one database read.
       let pending = inflight.get(id);
       if (!pending) {

@@ -6,6 +6,8 @@ import type { Params } from "./params.ts";
 export type AppEnv = {
   Variables: {
     requestId: string;
+    /** performance.now() when the request's scope opened (for its log line). */
+    startedAt: number;
     /** The validated caller, set before the rate limiters run. */
     owner: Owner;
     /** Parsed request parameters of a generation request. */

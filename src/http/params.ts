@@ -1,6 +1,7 @@
 // Reads a request's parameters from wherever the contract allows them: the query string and a JSON,
 // urlencoded or multipart body. Bodies are read with a byte bound, so a huge body is refused, not buffered.
 import type { Context } from "hono";
+import { tryDecodeURIComponent } from "hono/utils/url";
 import { invalidBody, payloadTooLarge } from "./errors.ts";
 
 export interface Params {
@@ -16,12 +17,43 @@ function mediaType(c: Context): string {
   return (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
-/** Query parameters: the single value, or an array when a key repeats. */
+/**
+ * Query parameters: the single value, or an array when a key repeats. Decoded like Hono's own query reader
+ * (`+` is a space, broken %-escapes are kept as they are), in one pass without an array per key: this runs
+ * on every status read.
+ */
 export function queryFields(c: Context): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(c.req.queries())) out[k] = v.length === 1 ? v[0] : v;
+  return parseQuery(c.req.url);
+}
+
+export function parseQuery(url: string): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
+  const hash = url.indexOf("#");
+  const end = hash === -1 ? url.length : hash;
+  let at = url.indexOf("?");
+  if (at === -1 || at > end) return out;
+  const encoded = /[%+]/.test(url.slice(at, end));
+  while (at !== -1 && at < end) {
+    let next = url.indexOf("&", at + 1);
+    if (next === -1 || next > end) next = end;
+    const eq = url.indexOf("=", at + 1);
+    const hasValue = eq !== -1 && eq < next;
+    let name = url.slice(at + 1, hasValue ? eq : next);
+    if (encoded) name = decodeQueryPart(name);
+    if (name !== "") {
+      let value = hasValue ? url.slice(eq + 1, next) : "";
+      if (encoded && hasValue) value = decodeQueryPart(value);
+      const seen = out[name];
+      if (seen === undefined) out[name] = value;
+      else if (Array.isArray(seen)) seen.push(value);
+      else out[name] = [seen, value];
+    }
+    at = next === end ? -1 : next;
+  }
   return out;
 }
+
+const decodeQueryPart = (s: string) => tryDecodeURIComponent(s.includes("+") ? s.replace(/\+/g, " ") : s);
 
 /** The body's bytes, refusing (413) as soon as more than `maxBytes` are announced or have arrived. */
 export async function readBodyBounded(request: Request, maxBytes: number): Promise<Uint8Array> {

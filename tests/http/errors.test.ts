@@ -49,6 +49,7 @@ function failingVideos(fail: () => never): VideoService {
   return {
     create: async (_v: NewVideo) => fail(),
     status: async () => fail(),
+    cachedStatus: () => undefined,
     changed() {},
   };
 }

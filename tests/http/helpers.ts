@@ -98,6 +98,7 @@ export function recordingVideos(): VideoService & { created: NewVideo[] } {
       const v = created[id - 1];
       return v ? { id, appBundleId: v.appBundleId, apphudUserId: v.apphudUserId, state: "queued", resultUrl: null } : null;
     },
+    cachedStatus: () => undefined,
     changed() {},
   };
 }

@@ -6,12 +6,13 @@ import type { InsertOutcome, NewVideo } from "../../db/videos.ts";
 import { HttpError, invalidBody } from "../errors.ts";
 import type { AppEnv } from "../context.ts";
 import { readParams } from "../params.ts";
-import { perUserRateLimit } from "../rate-limit.ts";
+import { inlineRateLimit } from "../rate-limit.ts";
 import type { Store } from "hono-rate-limiter";
 import { text2videoSchema } from "../schemas.ts";
 import { acceptImage } from "../upload.ts";
 import { validate } from "../validate.ts";
 import { clientIp } from "../client-ip.ts";
+import type { RequestScope } from "../request-scope.ts";
 
 /** Text requests are small: the longest legal prompt, JSON-escaped, is well under this. */
 const TEXT_BODY_MAX_BYTES = 256 * 1024;
@@ -29,6 +30,7 @@ const UPLOADS_IN_PROGRESS = 8;
 export const BUSY_RETRY_AFTER_SECONDS = 30;
 
 export interface GenerateDeps {
+  scope: RequestScope;
   videos: VideoService;
   generationsPerMinute: number;
   store: Store<AppEnv>;
@@ -37,41 +39,46 @@ export interface GenerateDeps {
 type Parsed = AppEnv["Variables"]["input"];
 
 export function generateRoutes(deps: GenerateDeps) {
+  const { scope, videos } = deps;
   const app = new Hono<AppEnv>();
-  const limit = perUserRateLimit("generations_per_minute", deps.generationsPerMinute, deps.store);
+  const limit = inlineRateLimit("generations_per_minute", deps.generationsPerMinute, deps.store);
 
-  const parse = (maxBytes: number) => async (c: Context<AppEnv>, next: () => Promise<void>) => {
+  /** The request's parameters, validated, with the caller counted against the per-minute limit. */
+  async function accept(c: Context<AppEnv>, maxBytes: number): Promise<Parsed> {
     const params = await readParams(c, maxBytes);
     const fields = validate(text2videoSchema, params.fields);
-    c.set("owner", { app_bundle_id: fields.app_bundle_id, apphud_user_id: fields.apphud_user_id });
-    c.set("input", { params, fields });
-    await next();
-  };
+    await limit.check(fields);
+    return { params, fields };
+  }
 
-  app.post("/text2video", parse(TEXT_BODY_MAX_BYTES), limit, async (c) => {
-    const { fields } = c.get("input");
-    const outcome = await deps.videos.create(newVideo(c, fields, "t2v"));
-    return c.json(answer(outcome));
-  });
+  app.post(
+    "/text2video",
+    scope.handler(async (c) => {
+      const { fields } = await accept(c, TEXT_BODY_MAX_BYTES);
+      const outcome = await videos.create(newVideo(c, fields, "t2v"));
+      return scope.json(c, answer(outcome));
+    }),
+  );
 
   const uploads = createSemaphore(UPLOADS_IN_PROGRESS);
-  app.post("/image2video", async (c, next) => {
-    const type = (c.req.header("content-type") ?? "").toLowerCase();
-    if (!type.startsWith("multipart/form-data")) throw invalidBody("image2video takes multipart/form-data with a `file` field");
-    const release = await uploads.acquire();
-    try {
-      await next();
-    } finally {
-      release();
-    }
-  }, parse(UPLOAD_BODY_MAX_BYTES), limit, async (c) => {
-    const { params, fields } = c.get("input");
-    const image = await acceptImage(params.files.file);
-    // The parsed multipart file is no longer needed; keep only the accepted bytes while the row commits.
-    delete params.files.file;
-    const outcome = await deps.videos.create({ ...newVideo(c, fields, "i2v"), image });
-    return c.json(answer(outcome));
-  });
+  app.post(
+    "/image2video",
+    scope.handler(async (c) => {
+      const type = (c.req.header("content-type") ?? "").toLowerCase();
+      if (!type.startsWith("multipart/form-data")) throw invalidBody("image2video takes multipart/form-data with a `file` field");
+      const release = await uploads.acquire();
+      try {
+        const { params, fields } = await accept(c, UPLOAD_BODY_MAX_BYTES);
+        const image = await acceptImage(params.files.file);
+        // The parsed multipart file is no longer needed; keep only the accepted bytes while the row commits.
+        delete params.files.file;
+        const outcome = await videos.create({ ...newVideo(c, fields, "i2v"), image });
+        return scope.json(c, answer(outcome));
+      } finally {
+        release();
+      }
+    }),
+  );
 
   return app;
 }

@@ -1,6 +1,7 @@
 // Liveness (/health: the process answers) and readiness (/ready: the database and the generator are usable).
 import { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
+import type { RequestScope } from "../request-scope.ts";
 
 export interface ReadinessReport {
   ready: boolean;
@@ -8,12 +9,15 @@ export interface ReadinessReport {
 }
 export type Readiness = () => Promise<ReadinessReport>;
 
-export function healthRoutes(readiness?: Readiness) {
+export function healthRoutes(scope: RequestScope, readiness?: Readiness) {
   const app = new Hono<AppEnv>();
-  app.get("/health", (c) => c.json({ status: "ok" }));
-  app.get("/ready", async (c) => {
-    const report = readiness ? await readiness() : { ready: true, checks: {} };
-    return c.json(report, report.ready ? 200 : 503);
-  });
+  app.get("/health", scope.handler((c) => scope.json(c, { status: "ok" })));
+  app.get(
+    "/ready",
+    scope.handler(async (c) => {
+      const report = readiness ? await readiness() : { ready: true, checks: {} };
+      return scope.json(c, report, report.ready ? 200 : 503);
+    }),
+  );
   return app;
 }
