@@ -5,7 +5,7 @@ import type { VideoService } from "../../videos.ts";
 import type { InsertOutcome, NewVideo } from "../../db/videos.ts";
 import { HttpError, invalidBody } from "../errors.ts";
 import type { AppEnv } from "../context.ts";
-import { readParams } from "../params.ts";
+import { readParams, type Params } from "../params.ts";
 import { inlineRateLimit } from "../rate-limit.ts";
 import type { Store } from "hono-rate-limiter";
 import { text2videoSchema } from "../schemas.ts";
@@ -36,7 +36,7 @@ export interface GenerateDeps {
   store: Store<AppEnv>;
 }
 
-type Parsed = AppEnv["Variables"]["input"];
+type Parsed = { params: Params; fields: { prompt: string; app_bundle_id: string; apphud_user_id: string } };
 
 export function generateRoutes(deps: GenerateDeps) {
   const { scope, videos } = deps;
