@@ -12,7 +12,10 @@ const bool = (fallback: boolean) =>
       .optional()
       .transform((v) => (v === undefined ? fallback : v === "true" || v === "1" || v === "yes")),
   );
-const int = (fallback: number, min = 0) => z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).default(fallback));
+// Limits are PostgreSQL int4 arguments: larger values are refused at start, not at the first request.
+const INT4_MAX = 2_147_483_647;
+const int = (fallback: number, min = 0) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(INT4_MAX).default(fallback));
 const text = (fallback: string) => z.preprocess(emptyAsUndefined, z.string().min(1).default(fallback));
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyAsUndefined, z.url().optional());

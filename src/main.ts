@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : `${config.DATA_DIR}/pglite` });
   logger.info("database ready", { kind: database.kind });
 
-  const repo = createVideoRepository(database.db);
+  const repo = createVideoRepository(database);
   let dispatcher: Dispatcher | null = null;
   const videos = createVideoService(repo, {
     onAccepted: () => dispatcher?.notify(),

@@ -13,7 +13,7 @@ afterAll(async () => {
 
 test("announces each accepted video once committed, and not a refused one", async () => {
   const accepted: number[] = [];
-  const videos = createVideoService(createVideoRepository(fresh.database.db), {
+  const videos = createVideoService(createVideoRepository(fresh.database), {
     limits: { maxActivePerUser: 1, maxQueueDepth: 10, deadlineMinutes: 30 },
     onAccepted: (id) => accepted.push(id),
   });

@@ -17,8 +17,17 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   db: Db;
   kind: "postgres" | "pglite";
+  /** PostgreSQL only: one connection kept for the accept path's prepared statement (see heldConnection). */
+  held?: HeldConnection;
   close(): Promise<void>;
 }
+
+/**
+ * Runs a statement on one connection kept out of the pool, as one simple-protocol message (so one write on
+ * the socket, where a parameterized query is four); queries on it run in order. Values are inlined as
+ * escaped literals by the connection itself.
+ */
+export type HeldConnection = (build: (literal: (value: string) => string) => string) => Promise<Record<string, unknown>[]>;
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
 // Any constant works; it only has to be the same in every instance so that migrations run one at a time.
@@ -51,7 +60,75 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     client.release();
   }
   const db = drizzlePg(pool, { schema }) as unknown as Db;
-  return { db, kind: "postgres", close: () => pool.end() };
+  const held = heldConnection(pool);
+  return {
+    db,
+    kind: "postgres",
+    held: held.query,
+    close: async () => {
+      held.release();
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * A string as an escape-string literal (E'…'): backslashes doubled, quotes doubled, so it reads back
+ * exactly whatever standard_conforming_strings says. A NUL cannot be sent in a query at all.
+ */
+export function stringLiteral(value: string): string {
+  if (value.includes("\0")) throw new TypeError("a NUL character cannot be part of a query");
+  return `E'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
+}
+
+/**
+ * One pool connection kept checked out for a hot statement. node-postgres writes a query to the socket
+ * synchronously when its connection is idle, so the caller's next query leaves at once, without waiting
+ * for a pool checkout (a process.nextTick behind every pending promise continuation). A connection that
+ * fails is destroyed, and the next query checks out a fresh one.
+ */
+function heldConnection(pool: pg.Pool): { query: HeldConnection; release(): void } {
+  let client: pg.PoolClient | null = null;
+  let connecting: Promise<pg.PoolClient> | null = null;
+  const acquire = (): pg.PoolClient | Promise<pg.PoolClient> => {
+    if (client) return client;
+    connecting ??= pool.connect().then(
+      (c) => {
+        c.on("error", () => drop(c, true));
+        client = c;
+        connecting = null;
+        return c;
+      },
+      (e) => {
+        connecting = null;
+        throw e;
+      },
+    );
+    return connecting;
+  };
+  const drop = (c: pg.PoolClient, broken: boolean) => {
+    if (client !== c) return;
+    client = null;
+    c.release(broken ? true : undefined);
+  };
+  const run = async (c: pg.PoolClient, build: (literal: (value: string) => string) => string) => {
+    try {
+      return (await c.query(build(stringLiteral))).rows as Record<string, unknown>[];
+    } catch (e) {
+      // An error from PostgreSQL leaves the connection usable; anything else (a broken socket) does not.
+      if (!(e instanceof Error && "severity" in e)) drop(c, true);
+      throw e;
+    }
+  };
+  return {
+    query(build) {
+      const c = acquire();
+      return c instanceof Promise ? c.then((cc) => run(cc, build)) : run(c, build);
+    },
+    release() {
+      if (client) drop(client, false);
+    },
+  };
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {

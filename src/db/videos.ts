@@ -1,7 +1,7 @@
 // The one file that writes SQL for videos: inserting requests, reading a status, and the queue's
 // claim → submit → poll → record transitions. Every statement is safe with several instances on one database.
 import { sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import type { Database, Db } from "./client.ts";
 import type { FinalState, JobState } from "../domain/status.ts";
 import type { ImageType } from "../domain/limits.ts";
 import { insertImageByCopy, loadImageBytesByCopy, pgliteClientOf } from "./pglite-bytea.ts";
@@ -80,11 +80,19 @@ function toJob(r: Row): Job {
   };
 }
 
+/** An int4 argument, to be written into SQL text. */
+function int4(n: number): string {
+  if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647) throw new RangeError(`not an int4: ${n}`);
+  return String(n);
+}
+
 const JOB_COLUMNS = sql.raw(
   "id, kind, prompt, state, attempts, pixverse_video_id, account, submitted_at, created_at, deadline_at",
 );
 
-export function createVideoRepository(db: Db) {
+/** The repository over an open database; on PostgreSQL, text-only inserts use its held connection. */
+export function createVideoRepository(database: Pick<Database, "db" | "held">) {
+  const { db, held } = database;
   return {
     /**
      * Insert a batch of requests in one transaction (one commit for all: group commit), enforcing the
@@ -110,7 +118,15 @@ export function createVideoRepository(db: Db) {
         return out;
       };
       // Text only: one statement, committed on its own (the function holds the insert lock until then).
-      if (!batch.some((v) => v.image)) return toOutcomes(await accept(db));
+      if (!batch.some((v) => v.image)) {
+        if (held) {
+          const [a, q, d] = [limits.maxActivePerUser, limits.maxQueueDepth, limits.deadlineMinutes].map(int4);
+          return toOutcomes(
+            await held((literal) => `select ord, video_id, refused from accept_videos(${literal(payload)}::jsonb, ${a}, ${q}, ${d})`),
+          );
+        }
+        return toOutcomes(await accept(db));
+      }
       // With images: the rows and their images commit together.
       return db.transaction(async (tx) => {
         const t = tx as unknown as Db;

@@ -46,3 +46,41 @@ test("a failed commit rejects every request of its batch and the next batch stil
   expect(failing).rejects.toThrow("db down");
   expect(await later).toBe(2);
 });
+
+test("the next batch is sent to the database before the finished batch's requests are answered", async () => {
+  const events: string[] = [];
+  let release!: () => void;
+  let first = true;
+  const b = createBatcher<number, number>(
+    async (items) => {
+      events.push(`flush ${items.join(",")}`);
+      if (first) {
+        first = false;
+        await new Promise<void>((r) => (release = r));
+      }
+      return items;
+    },
+    { maxItems: 100, maxBytes: 1000, sizeOf: () => 0 },
+  );
+  const p1 = b.add(1).then(() => events.push("answered 1"));
+  const rest = [b.add(2), b.add(3)];
+  release();
+  await Promise.all([p1, ...rest]);
+  expect(events).toEqual(["flush 1", "flush 2,3", "answered 1"]);
+});
+
+test("a flush that throws synchronously rejects its batch like a failed commit", async () => {
+  let calls = 0;
+  const b = createBatcher<number, number>(
+    (items) => {
+      calls++;
+      if (calls === 1) throw new Error("no connection");
+      return Promise.resolve(items);
+    },
+    { maxItems: 100, maxBytes: 1000, sizeOf: () => 0 },
+  );
+  const failing = b.add(1);
+  const later = b.add(2);
+  await expect(failing).rejects.toThrow("no connection");
+  expect(await later).toBe(2);
+});

@@ -7,7 +7,7 @@ const v = (user: string, prompt = "p"): NewVideo => ({ appBundleId: "com.x", app
 
 describeEachDatabase("video repository", (db) => {
   test("a batch is stored in order and its ids follow the batch order", async () => {
-    const repo = createVideoRepository(db().db);
+    const repo = createVideoRepository(db());
     const out = await repo.insertBatch([v("a", "first"), v("b", "second"), v("c", "third")], { maxActivePerUser: 5, maxQueueDepth: 100, deadlineMinutes: 30 });
     const ids = out.map((o) => (o.ok ? o.id : 0));
     expect(ids).toEqual([1, 2, 3]);
@@ -17,7 +17,7 @@ describeEachDatabase("video repository", (db) => {
   });
 
   test("the per-user limit counts unfinished videos within one batch and across batches", async () => {
-    const repo = createVideoRepository(db().db);
+    const repo = createVideoRepository(db());
     const limits = { maxActivePerUser: 2, maxQueueDepth: 100, deadlineMinutes: 30 };
     const first = await repo.insertBatch([v("a"), v("a"), v("a"), v("b")], limits);
     expect(first.map((o) => (o.ok ? "ok" : o.limit))).toEqual(["ok", "ok", "active_videos_per_user", "ok"]);
@@ -27,7 +27,7 @@ describeEachDatabase("video repository", (db) => {
   });
 
   test("the queue-depth counter follows every transition exactly", async () => {
-    const repo = createVideoRepository(db().db);
+    const repo = createVideoRepository(db());
     const limits = { maxActivePerUser: 100, maxQueueDepth: 3, deadlineMinutes: 30 };
     const out = await repo.insertBatch([v("a"), v("b"), v("c"), v("d")], limits);
     expect(out.map((o) => (o.ok ? "ok" : o.limit))).toEqual(["ok", "ok", "ok", "queue_depth"]);
@@ -44,7 +44,7 @@ describeEachDatabase("video repository", (db) => {
   });
 
   test("finishing is idempotent: a finished job keeps its first final state", async () => {
-    const repo = createVideoRepository(db().db);
+    const repo = createVideoRepository(db());
     await repo.insertBatch([v("a")], { maxActivePerUser: 5, maxQueueDepth: 5, deadlineMinutes: 30 });
     expect(await repo.finish(1, "succeeded", { url: "https://m/1.mp4" })).toBe(true);
     expect(await repo.finish(1, "failed", {})).toBe(false);
@@ -52,7 +52,7 @@ describeEachDatabase("video repository", (db) => {
   });
 
   test("an image is stored byte for byte and removed with its job's end", async () => {
-    const repo = createVideoRepository(db().db);
+    const repo = createVideoRepository(db());
     const bytes = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) % 256);
     await repo.insertBatch([{ ...v("a"), kind: "i2v", image: { bytes, type: "webp", width: 3, height: 4 } }], { maxActivePerUser: 5, maxQueueDepth: 5, deadlineMinutes: 30 });
     const image = await repo.loadImage(1);
@@ -64,10 +64,31 @@ describeEachDatabase("video repository", (db) => {
   });
 
   test("only the lock owner may record a submission", async () => {
-    const repo = createVideoRepository(db().db);
+    const repo = createVideoRepository(db());
     await repo.insertBatch([v("a")], { maxActivePerUser: 5, maxQueueDepth: 5, deadlineMinutes: 30 });
     await repo.claimQueued("owner-1", 1);
     expect(await repo.markSubmitted(1, "owner-2", "999", "acct")).toBe(false);
     expect(await repo.markSubmitted(1, "owner-1", "999", "acct")).toBe(true);
+  });
+
+  test("prompts and ids with quotes, backslashes, dollar quotes and any Unicode are stored exactly", async () => {
+    const repo = createVideoRepository(db());
+    const tricky = [
+      "it's a 'quoted' \\ back\\slash \\' end",
+      "E'\\x41' $$ $tag$ ); drop table videos; --",
+      "\u{1F600} кот 🐈‍⬛ 中文 \t tab \n newline \r\n crlf",
+      "\\",
+      "'",
+      "\u0001 control \u007f",
+    ];
+    const batch = tricky.map((p, i) => ({ ...v(`u'\\${i}`, p), appBundleId: `com.o'brien\\${i}` }));
+    const out = await repo.insertBatch(batch, { maxActivePerUser: 5, maxQueueDepth: 100, deadlineMinutes: 30 });
+    expect(out.every((o) => o.ok)).toBe(true);
+    for (let i = 0; i < tricky.length; i++) {
+      const id = (out[i] as { id: number }).id;
+      expect((await repo.findJob(id))?.prompt).toBe(tricky[i]!);
+      const status = await repo.findStatus(id);
+      expect([status?.appBundleId, status?.apphudUserId]).toEqual([`com.o'brien\\${i}`, `u'\\${i}`]);
+    }
   });
 });

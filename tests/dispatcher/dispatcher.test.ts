@@ -15,13 +15,13 @@ function t2v(prompt = "a cat surfing", user = "u1"): NewVideo {
 }
 
 async function enqueue(database: Database, videos: NewVideo[]): Promise<number[]> {
-  const repo = createVideoRepository(database.db);
+  const repo = createVideoRepository(database);
   const out = await repo.insertBatch(videos, LIMITS);
   return out.map((o) => (o.ok ? o.id : -1));
 }
 
 function setup(database: Database, owner = "instance-a") {
-  const repo = createVideoRepository(database.db);
+  const repo = createVideoRepository(database);
   const generator = new ScriptedGenerator();
   const changed: number[] = [];
   const dispatcher = createDispatcher({
@@ -54,7 +54,7 @@ describeEachDatabase("dispatcher", (db) => {
 
   test("hands an image job its stored bytes and drops them once Pixverse has them", async () => {
     const image = png(64, 32);
-    const repo = createVideoRepository(db().db);
+    const repo = createVideoRepository(db());
     const [out] = await repo.insertBatch([{ ...t2v("animate this"), kind: "i2v", image: { bytes: image, type: "png", width: 64, height: 32 } }], LIMITS);
     const id = out!.ok ? out!.id : -1;
     const { generator, dispatcher } = setup(db());
@@ -239,7 +239,7 @@ describeEachDatabase("dispatcher", (db) => {
 
   test("another instance's stale lock is taken over for reconciliation after the lock expires", async () => {
     const [id] = await enqueue(db(), [t2v()]);
-    const repo = createVideoRepository(db().db);
+    const repo = createVideoRepository(db());
     await repo.claimQueued("instance-dead", 1);
     const live = setup(db(), "instance-b");
     live.generator.reconcileAnswer = () => ({ kind: "found", pixverseId: "999" });
@@ -254,8 +254,8 @@ describeEachDatabase("dispatcher", (db) => {
   test("two dispatchers claiming at once never take the same job", async () => {
     const prompts = Array.from({ length: 60 }, (_, i) => t2v(`job ${i}`, `u${i}`));
     await enqueue(db(), prompts);
-    const a = createVideoRepository(db().db);
-    const b = createVideoRepository(db().db);
+    const a = createVideoRepository(db());
+    const b = createVideoRepository(db());
     const claims = await Promise.all(
       Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).claimQueued(i % 2 ? "a" : "b", 7)),
     );

@@ -25,7 +25,7 @@ export function buildApp(database: Database, limits: Partial<TestLimits> = {}) {
   const l = { ...GENEROUS, ...limits };
   const logLines: string[] = [];
   const logger = createLogger("debug", (line) => logLines.push(line));
-  const repo = createVideoRepository(database.db);
+  const repo = createVideoRepository(database);
   const videos = createVideoService(repo, {
     limits: { maxActivePerUser: l.maxActivePerUser, maxQueueDepth: l.maxQueueDepth, deadlineMinutes: l.deadlineMinutes },
   });
