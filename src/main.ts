@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     // Our own bounded reader answers 413 in JSON; Bun's cap only guards against absurd bodies.
     maxRequestBodySize: 1024 * 1024 * 1024,
     idleTimeout: 60,
+    development: false,
   });
   logger.info("listening", { url: `http://${config.HOST}:${server.port}`, demo: config.demo });
 
