@@ -80,6 +80,10 @@ function toJob(r: Row): Job {
   };
 }
 
+// accept_videos's decisions as one text value, a word per request in batch order (its id, or the limit that
+// refused it): one row for the driver to parse instead of one per request. Followed by the arguments.
+const DECIDE = "select string_agg(coalesce(video_id::text, refused), ' ' order by ord) as decisions from accept_videos";
+
 /** An int4 argument, to be written into SQL text. */
 function int4(n: number): string {
   if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647) throw new RangeError(`not an int4: ${n}`);
@@ -102,35 +106,32 @@ export function createVideoRepository(database: Pick<Database, "db" | "held">) {
       const payload = JSON.stringify(
         batch.map((v, i) => ({ o: i, a: v.appBundleId, u: v.apphudUserId, ip: v.clientIp, k: v.kind, p: v.prompt })),
       );
-      const accept = (t: Db) =>
-        rows(
-          t,
-          sql`select ord, video_id, refused
-              from accept_videos(${payload}::jsonb, ${limits.maxActivePerUser}, ${limits.maxQueueDepth}, ${limits.deadlineMinutes})`,
+      const accept = async (t: Db) =>
+        toOutcomes(
+          await rows(
+            t,
+            sql`${sql.raw(DECIDE)}(${payload}::jsonb, ${limits.maxActivePerUser}, ${limits.maxQueueDepth}, ${limits.deadlineMinutes})`,
+          ),
         );
-      const toOutcomes = (decided: Row[]): InsertOutcome[] => {
-        const out: InsertOutcome[] = new Array(batch.length);
-        for (const r of decided) {
-          out[Number(r.ord)] = r.refused === null || r.refused === undefined
-            ? { ok: true, id: Number(r.video_id) }
-            : { ok: false, limit: r.refused as "active_videos_per_user" | "queue_depth" };
-        }
-        return out;
+      const toOutcomes = (result: Row[]): InsertOutcome[] => {
+        const words = String(result[0]?.decisions ?? "").split(" ");
+        if (words.length !== batch.length) throw new Error(`accept_videos decided ${words.length} of ${batch.length} requests`);
+        return words.map((w): InsertOutcome =>
+          w === "active_videos_per_user" || w === "queue_depth" ? { ok: false, limit: w } : { ok: true, id: Number(w) },
+        );
       };
       // Text only: one statement, committed on its own (the function holds the insert lock until then).
       if (!batch.some((v) => v.image)) {
         if (held) {
           const [a, q, d] = [limits.maxActivePerUser, limits.maxQueueDepth, limits.deadlineMinutes].map(int4);
-          return toOutcomes(
-            await held((literal) => `select ord, video_id, refused from accept_videos(${literal(payload)}::jsonb, ${a}, ${q}, ${d})`),
-          );
+          return toOutcomes(await held((literal) => `${DECIDE}(${literal(payload)}::jsonb, ${a}, ${q}, ${d})`));
         }
-        return toOutcomes(await accept(db));
+        return accept(db);
       }
       // With images: the rows and their images commit together.
       return db.transaction(async (tx) => {
         const t = tx as unknown as Db;
-        const outcomes = toOutcomes(await accept(t));
+        const outcomes = await accept(t);
         const pglite = pgliteClientOf(tx);
         for (let i = 0; i < batch.length; i++) {
           const image = batch[i]!.image;
