@@ -4,7 +4,8 @@
 // statuses with a JSON body, never a 500, a stack or SQL.
 import { expect, test } from "bun:test";
 import { ID_MAX_LENGTH, PROMPT_MAX_CODE_POINTS } from "../../src/domain/limits.ts";
-import { buildApp } from "../support/app.ts";
+import { buildApp, formPost } from "../support/app.ts";
+import { bmp, gif, jpeg, png, svg, webp } from "../support/images.ts";
 import { describeEachDatabase } from "../support/db.ts";
 
 const CASES = 1000;
@@ -212,5 +213,34 @@ describeEachDatabase("fuzzed requests", (db) => {
       const res = await app.request(`${path}${query ? `?${query}` : ""}`, init);
       await expectContractAnswer(res, seed);
     }
+  });
+
+  test("POST /image2video with damaged images (bytes flipped, cut, spliced) answers 200, 400 or 413, never anything else", async () => {
+    const { app } = buildApp(db());
+    const originals = [png(40, 30), png(4001, 2), jpeg(64, 48), webp(50, 50), gif(), bmp(), svg()];
+    const seen = new Set<number>();
+    for (let seed = 1; seed <= CASES / 4; seed++) {
+      const r = rng(3_000_000 + seed);
+      let bytes = Uint8Array.from(r.pick(originals));
+      for (let m = r.int(4); m > 0; m--) {
+        const at = r.int(bytes.length);
+        switch (r.int(3)) {
+          case 0:
+            bytes[at] = r.int(256);
+            break;
+          case 1:
+            bytes = bytes.slice(0, at);
+            break;
+          default:
+            bytes = Uint8Array.from([...bytes.slice(0, at), ...r.pick(originals).slice(0, 1 + r.int(64)), ...bytes.slice(at)]);
+        }
+      }
+      const fields = { prompt: "a cat", app_bundle_id: "com.fuzz", apphud_user_id: `image ${seed}` };
+      const res = await app.request(...formPost("/image2video", fields, { name: r.pick(["a.png", "a.jpg", "a", "a.gif"]), bytes }));
+      const answer = await expectContractAnswer(res, seed);
+      if (![200, 400, 413].includes(answer.status)) throw new Error(`seed ${seed}: ${answer.status} ${JSON.stringify(answer.body)}`);
+      seen.add(answer.status);
+    }
+    expect([...seen].sort()).toEqual([200, 400, 413]);
   });
 });
