@@ -58,3 +58,17 @@ test(".env.example documents every configuration variable", async () => {
   expect(keys.length).toBeGreaterThan(10);
   for (const key of keys) expect(text).toContain(`\n${key}=`);
 });
+
+test("a limit past what PostgreSQL's int4 holds stops start-up naming it; the largest one is taken", () => {
+  expect(loadConfig({ MAX_QUEUE_DEPTH: "2147483647" }).MAX_QUEUE_DEPTH).toBe(2147483647);
+  for (const name of ["MAX_QUEUE_DEPTH", "MAX_ACTIVE_VIDEOS_PER_USER", "JOB_DEADLINE_MINUTES"]) {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: "2147483648" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.join("\n")).toContain(name);
+  }
+});
