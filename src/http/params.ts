@@ -63,7 +63,7 @@ export async function readBodyBounded(request: Request, maxBytes: number): Promi
   if (declared !== null) {
     // The length is announced and within bounds; HTTP framing ends the body there, so one read is bounded.
     try {
-      return new Uint8Array(await request.arrayBuffer());
+      return await request.bytes();
     } catch {
       throw invalidBody("the request body could not be read");
     }
@@ -141,9 +141,12 @@ function firstNonSpace(bytes: Uint8Array): number | undefined {
   return undefined;
 }
 
+// One decoder for every body (decode without { stream } keeps no state between calls).
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return strictUtf8.decode(bytes);
   } catch {
     throw invalidBody("the request body is not valid UTF-8");
   }
