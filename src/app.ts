@@ -41,13 +41,13 @@ export function createApp(deps: AppDeps) {
   app.route("/", healthRoutes(scope, deps.readiness));
 
   app.notFound(
-    scope.handler((c) => {
+    scope.handler((c, reply) => {
       const allow = ROUTES[c.req.path];
       const error =
         allow && !allow.includes(c.req.method)
           ? toErrorResponse({ kind: "method_not_allowed", allow })
           : toErrorResponse({ kind: "not_found", message: `no route ${c.req.method} ${c.req.path}` });
-      return scope.errorResponse(c, error);
+      return reply.error(error);
     }),
   );
   app.onError(scope.onError);

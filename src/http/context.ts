@@ -1,8 +1,5 @@
-// The typed variables of a request's scope (src/http/request-scope.ts).
+// Hono's typed environment for our routes. The request scope (src/http/request-scope.ts) keeps a request's id
+// in its Reply, not in context variables, so there are none.
 export type AppEnv = {
-  Variables: {
-    requestId: string;
-    /** performance.now() when the request's scope opened (for its log line). */
-    startedAt: number;
-  };
+  Variables: Record<string, never>;
 };

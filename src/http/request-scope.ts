@@ -1,9 +1,10 @@
-// Every request's id, its one log line and its error handling, in one place. Two ways in, same behaviour:
-// `handler` wraps a route that is a single function (it stays synchronous when the function is, so Hono
-// answers without a middleware chain or a promise: the get_status hot path), and `middleware` opens the
-// scope for routes that are chains (the generation routes). Inside a scope, a thrown HttpError becomes its
-// JSON answer; anything else becomes a generic 500 carrying the request id, and is logged with it.
-import type { Context, MiddlewareHandler } from "hono";
+// Every request's id, its one log line and its error handling, in one place. `handler` wraps a route that is a
+// single function and hands it the request's Reply (its id, and how to answer with it). The wrapper stays
+// synchronous when the function is, so Hono answers the get_status hot path without a promise. Inside a
+// scope, a thrown HttpError becomes its JSON answer; anything else becomes a generic 500 carrying the request
+// id, and is logged with it. Nothing is kept in Hono's context variables: a Map per request was a measurable
+// part of a status read.
+import type { Context } from "hono";
 import type { Logger } from "../log.ts";
 import type { AppEnv } from "./context.ts";
 import { HttpError, internalErrorResponse, toErrorResponse, type ErrorResponse } from "./errors.ts";
@@ -13,17 +14,33 @@ const REQUEST_ID = /^[\w\-.:]{1,128}$/;
 
 type Answer = Response | Promise<Response>;
 
+/** One request's id and its way to answer: JSON with Content-Type and X-Request-Id, built directly. */
+export class Reply {
+  constructor(
+    readonly id: string,
+    readonly startedAt: number,
+  ) {}
+
+  json(body: unknown, status = 200): Response {
+    return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", "X-Request-Id": this.id } });
+  }
+
+  error(r: ErrorResponse): Response {
+    return new Response(JSON.stringify(r.body), {
+      status: r.status,
+      headers: { "Content-Type": "application/json", "X-Request-Id": this.id, ...r.headers },
+    });
+  }
+}
+
 export interface RequestScope {
-  /** A single-function route (or the not-found handler) with its request scope. */
-  handler(fn: (c: Context<AppEnv>) => Answer): (c: Context<AppEnv>) => Answer;
-  /** The first middleware of a route chain. */
-  middleware: MiddlewareHandler<AppEnv>;
-  /** Hono's onError for chains: the error's answer, inside the scope that the middleware opened. */
+  /**
+   * A single-function route (or the not-found handler) with its request scope. `route` is the route's
+   * method and path when they are fixed (logged without reading or escaping them again).
+   */
+  handler(fn: (c: Context<AppEnv>, reply: Reply) => Answer, route?: { method: string; path: string }): (c: Context<AppEnv>) => Answer;
+  /** Hono's onError, for anything thrown outside a scope: a generic 500 with a fresh id, logged. */
   onError(err: Error, c: Context<AppEnv>): Response;
-  /** A JSON answer with the scope's headers, built directly (no header merging): for hot paths. */
-  json(c: Context<AppEnv>, body: unknown, status?: number): Response;
-  /** An error's JSON answer (with the request id header). */
-  errorResponse(c: Context<AppEnv>, error: ErrorResponse): Response;
 }
 
 export function createRequestScope(logger: Logger): RequestScope {
@@ -33,80 +50,58 @@ export function createRequestScope(logger: Logger): RequestScope {
   let requestCount = 0;
   const logRequests = logger.enabled("info");
 
-  /** Opens the scope; false when one is already open (the not-found handler inside a chain). */
-  function begin(c: Context<AppEnv>): boolean {
-    if (c.get("requestId") !== undefined) return false;
+  function open(c: Context<AppEnv>): Reply {
     const given = c.req.header("x-request-id");
     const id = given && REQUEST_ID.test(given) ? given : `${bootId}-${(++requestCount).toString(36)}`;
-    c.set("requestId", id);
-    c.set("startedAt", performance.now());
-    return true;
+    return new Reply(id, performance.now());
   }
 
-  function finish(c: Context<AppEnv>, res: Response): Response {
+  /** The log line's `"method":…,"path":…` members: method and path come from the client, so escape them. */
+  const requestMembers = (c: Context<AppEnv>) => `"method":${JSON.stringify(c.req.method)},"path":${JSON.stringify(c.req.path)}`;
+
+  function finish(reply: Reply, res: Response, members: string): Response {
     if (logRequests) {
-      // The id is ours or passed REQUEST_ID (nothing to escape); method and path come from the client.
-      const ms = Math.round((performance.now() - c.get("startedAt")) * 100) / 100;
-      logger.preformatted(
-        "info",
-        "request",
-        `"request_id":"${c.get("requestId")}","method":${JSON.stringify(c.req.method)},"path":${JSON.stringify(c.req.path)},"status":${res.status},"duration_ms":${ms}`,
-      );
+      // The id is ours or passed REQUEST_ID: nothing to escape.
+      const ms = Math.round((performance.now() - reply.startedAt) * 100) / 100;
+      logger.preformatted("info", "request", `"request_id":"${reply.id}",${members},"status":${res.status},"duration_ms":${ms}`);
     }
     return res;
   }
 
-  const headersOf = (c: Context<AppEnv>, extra?: Record<string, string>): Record<string, string> => ({
-    "Content-Type": "application/json",
-    "X-Request-Id": c.get("requestId"),
-    ...extra,
-  });
-
-  const errorResponse = (c: Context<AppEnv>, r: ErrorResponse): Response =>
-    new Response(JSON.stringify(r.body), { status: r.status, headers: headersOf(c, r.headers) });
-
-  function failure(c: Context<AppEnv>, err: unknown): Response {
-    if (err instanceof HttpError) return errorResponse(c, toErrorResponse(err.error));
-    const id = c.get("requestId") ?? "";
+  function failure(reply: Reply, err: unknown): Response {
+    if (err instanceof HttpError) return reply.error(toErrorResponse(err.error));
     // A thrown non-Error's text is not kept: it may hold anything (SQL, a secret).
     const error = err instanceof Error ? err : `a non-Error value (${typeof err}) was thrown`;
-    logger.error("unhandled error", { request_id: id, error });
-    return errorResponse(c, internalErrorResponse(id));
+    logger.error("unhandled error", { request_id: reply.id, error });
+    return reply.error(internalErrorResponse(reply.id));
   }
 
   return {
-    handler(fn) {
+    handler(fn, route) {
+      const fixed = route && `"method":${JSON.stringify(route.method)},"path":${JSON.stringify(route.path)}`;
+      // HEAD reaches GET routes: log what was asked.
+      const done = (c: Context<AppEnv>, reply: Reply, res: Response) =>
+        finish(reply, res, fixed && c.req.method === route.method ? fixed : requestMembers(c));
       return (c) => {
-        if (!begin(c)) return fn(c);
+        const reply = open(c);
         let answer: Answer;
         try {
-          answer = fn(c);
+          answer = fn(c, reply);
         } catch (err) {
-          return finish(c, failure(c, err));
+          return done(c, reply, failure(reply, err));
         }
         if (answer instanceof Promise) {
           return answer.then(
-            (res) => finish(c, res),
-            (err) => finish(c, failure(c, err)),
+            (res) => done(c, reply, res),
+            (err) => done(c, reply, failure(reply, err)),
           );
         }
-        return finish(c, answer);
+        return done(c, reply, answer);
       };
     },
-    async middleware(c, next) {
-      if (!begin(c)) return next();
-      // Handlers further down answer with c.json: let it carry the id.
-      c.header("X-Request-Id", c.get("requestId"));
-      try {
-        await next();
-      } catch (err) {
-        // Hono hands only Error instances to onError; any other thrown value would escape as Bun's HTML 500.
-        c.res = failure(c, err);
-      }
-      finish(c, c.res);
+    onError: (err, c) => {
+      const reply = open(c);
+      return finish(reply, failure(reply, err), requestMembers(c));
     },
-    onError: (err, c) => failure(c, err),
-    json: (c, body, status = 200) => new Response(JSON.stringify(body), { status, headers: headersOf(c) }),
-    errorResponse,
   };
 }

@@ -25,6 +25,8 @@ describe("request scope", () => {
     ["an unknown route", "/nope", undefined, 404],
     ["a known route with the wrong method", "/get_status", { method: "DELETE" }, 405],
     ["a liveness check", "/health", undefined, 200],
+    ["a HEAD of the liveness check (logged as HEAD, not as the GET route)", "/health", { method: "HEAD" }, 200],
+    ["a HEAD of a status read", statusUrl(1), { method: "HEAD" }, 200],
   ];
   for (const [what, path, init, status] of cases) {
     test(`${what} (${status}) carries an X-Request-Id and leaves one request log line with it`, async () => {

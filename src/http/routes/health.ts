@@ -11,13 +11,16 @@ export type Readiness = () => Promise<ReadinessReport>;
 
 export function healthRoutes(scope: RequestScope, readiness?: Readiness) {
   const app = new Hono<AppEnv>();
-  app.get("/health", scope.handler((c) => scope.json(c, { status: "ok" })));
+  app.get("/health", scope.handler((_c, reply) => reply.json({ status: "ok" }), { method: "GET", path: "/health" }));
   app.get(
     "/ready",
-    scope.handler(async (c) => {
-      const report = readiness ? await readiness() : { ready: true, checks: {} };
-      return scope.json(c, report, report.ready ? 200 : 503);
-    }),
+    scope.handler(
+      async (_c, reply) => {
+        const report = readiness ? await readiness() : { ready: true, checks: {} };
+        return reply.json(report, report.ready ? 200 : 503);
+      },
+      { method: "GET", path: "/ready" },
+    ),
   );
   return app;
 }

@@ -29,17 +29,20 @@ export function statusRoutes(deps: StatusDeps) {
 
   app.get(
     "/get_status",
-    scope.handler((c) => {
-      const q = validate(getStatusSchema, queryFields(c));
-      const answer = (row: StatusRow | null) => {
-        if (!row || row.appBundleId !== q.app_bundle_id || row.apphudUserId !== q.apphud_user_id) throw videoNotFound();
-        return scope.json(c, statusAnswer(row.state, row.resultUrl));
-      };
-      const limited = limit.check(q);
-      if (limited) return limited.then(() => read(q.video_id)).then(answer);
-      const cached = q.video_id > 0 ? videos.cachedStatus(q.video_id) : null;
-      return cached !== undefined ? answer(cached) : read(q.video_id).then(answer);
-    }),
+    scope.handler(
+      (c, reply) => {
+        const q = validate(getStatusSchema, queryFields(c));
+        const answer = (row: StatusRow | null) => {
+          if (!row || row.appBundleId !== q.app_bundle_id || row.apphudUserId !== q.apphud_user_id) throw videoNotFound();
+          return reply.json(statusAnswer(row.state, row.resultUrl));
+        };
+        const limited = limit.check(q);
+        if (limited) return limited.then(() => read(q.video_id)).then(answer);
+        const cached = q.video_id > 0 ? videos.cachedStatus(q.video_id) : null;
+        return cached !== undefined ? answer(cached) : read(q.video_id).then(answer);
+      },
+      { method: "GET", path: "/get_status" },
+    ),
   );
 
   // Ids past 2^53 are validated to 0: no such video, and no reason to ask the database.
