@@ -95,10 +95,16 @@ function expectAccepted(answer: { status: number; body: Record<string, unknown> 
   expect(Number.isSafeInteger(answer.body.video_id) && (answer.body.video_id as number) > 0).toBe(true);
 }
 
-function expectRefused(answer: { status: number; body: Record<string, unknown> }, field: string, seed: number): void {
-  if (answer.status !== 400 || answer.body.field !== field) {
-    throw new Error(`seed ${seed}: expected 400 naming ${field}, got ${answer.status} ${JSON.stringify(answer.body)}`);
+/** 400 naming one of the fields that the oracle found invalid. */
+function expectRefused(answer: { status: number; body: Record<string, unknown> }, invalid: string[], seed: number): void {
+  if (answer.status !== 400 || !invalid.includes(answer.body.field as string)) {
+    throw new Error(`seed ${seed}: expected 400 naming one of ${invalid.join(", ")}, got ${answer.status} ${JSON.stringify(answer.body)}`);
   }
+}
+
+/** The generator must reach both sides of the rule often, or the oracle proves little. */
+function expectBothSides(seen: Record<string, number>): void {
+  for (const count of Object.values(seen)) expect(count).toBeGreaterThan(CASES / 10);
 }
 
 const TEXT_FIELDS: [string, number][] = [
@@ -129,14 +135,11 @@ describeEachDatabase("fuzzed requests", (db) => {
         const job = await repo.findJob(answer.body.video_id as number);
         expect(job?.prompt).toBe(body.prompt as string);
       } else {
-        expectRefused(answer, answer.body.field as string, seed);
-        expect(invalid).toContain(answer.body.field as string);
+        expectRefused(answer, invalid, seed);
         seen.refused++;
       }
     }
-    // The generator reaches both sides of the rule often, or the oracle above proves little.
-    expect(seen.accepted).toBeGreaterThan(CASES / 10);
-    expect(seen.refused).toBeGreaterThan(CASES / 10);
+    expectBothSides(seen);
   });
 
   test("GET /get_status with random query values: 400 naming an invalid field, else the contract's 404 for a video that is not there", async () => {
@@ -167,13 +170,11 @@ describeEachDatabase("fuzzed requests", (db) => {
         if (answer.status !== 404) throw new Error(`seed ${seed}: expected 404, got ${answer.status} ${JSON.stringify(answer.body)}`);
         seen.missing++;
       } else {
-        expectRefused(answer, answer.body.field as string, seed);
-        expect(invalid).toContain(answer.body.field as string);
+        expectRefused(answer, invalid, seed);
         seen.refused++;
       }
     }
-    expect(seen.missing).toBeGreaterThan(CASES / 10);
-    expect(seen.refused).toBeGreaterThan(CASES / 10);
+    expectBothSides(seen);
   });
 
   test("random bodies, content types and queries on every route never answer outside the contract", async () => {
