@@ -17,15 +17,15 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   db: Db;
   kind: "postgres" | "pglite";
-  /** PostgreSQL only: one connection kept for the accept path's prepared statement (see heldConnection). */
+  /** PostgreSQL only: one connection kept checked out for the accept path (see heldConnection). */
   held?: HeldConnection;
   close(): Promise<void>;
 }
 
 /**
  * Runs a statement on one connection kept out of the pool, as one simple-protocol message (so one write on
- * the socket, where a parameterized query is four); queries on it run in order. Values are inlined as
- * escaped literals by the connection itself.
+ * the socket, where a parameterized query is four); queries on it run in order. `build` writes the SQL and
+ * gets `literal`, which turns a string into a safely escaped literal (stringLiteral).
  */
 export type HeldConnection = (build: (literal: (value: string) => string) => string) => Promise<Record<string, unknown>[]>;
 

@@ -129,20 +129,18 @@ export async function readParams(c: Context, maxBodyBytes: number): Promise<Para
   if (type === "multipart/form-data" && (announcedLength(c.req.raw, maxBodyBytes) ?? 0) > 0) {
     // An announced, bounded multipart body is parsed where Bun holds it: one copy of an upload fewer.
     formToParams(await parseMultipart(c.req.raw, c.req.header("content-type")!), body);
-    Object.assign(params.fields, queryFields(c), body.fields);
-    params.files = body.files;
-    return params;
-  }
-  const bytes = await readBodyBounded(c.req.raw, maxBodyBytes);
-  if (bytes.byteLength > 0) {
-    if (JSON_TYPE.test(type) || (type === "" && firstNonSpace(bytes) === 0x7b)) {
-      body.fields = parseJsonObject(bytes);
-    } else if (type === "application/x-www-form-urlencoded" || type === "") {
-      for (const [k, v] of new URLSearchParams(decodeUtf8(bytes))) addField(body.fields, k, v);
-    } else if (type === "multipart/form-data") {
-      formToParams(await parseMultipart(bytes, c.req.header("content-type")!), body);
-    } else {
-      throw invalidBody("unsupported Content-Type; send JSON, application/x-www-form-urlencoded or multipart/form-data");
+  } else {
+    const bytes = await readBodyBounded(c.req.raw, maxBodyBytes);
+    if (bytes.byteLength > 0) {
+      if (JSON_TYPE.test(type) || (type === "" && firstNonSpace(bytes) === 0x7b)) {
+        body.fields = parseJsonObject(bytes);
+      } else if (type === "application/x-www-form-urlencoded" || type === "") {
+        for (const [k, v] of new URLSearchParams(decodeUtf8(bytes))) addField(body.fields, k, v);
+      } else if (type === "multipart/form-data") {
+        formToParams(await parseMultipart(bytes, c.req.header("content-type")!), body);
+      } else {
+        throw invalidBody("unsupported Content-Type; send JSON, application/x-www-form-urlencoded or multipart/form-data");
+      }
     }
   }
   Object.assign(params.fields, queryFields(c), body.fields);

@@ -34,13 +34,15 @@ const UPLOADS_IN_PROGRESS = 4;
  */
 const COLLECT_AFTER_UPLOAD_BYTES = 32 * 1024 * 1024;
 const COLLECT_ABOVE_RSS_BYTES = 256 * 1024 * 1024;
-let uploadBytesSinceCollection = 0;
 
-function collectUploadGarbage(bytes: number): void {
-  uploadBytesSinceCollection += bytes;
-  if (uploadBytesSinceCollection < COLLECT_AFTER_UPLOAD_BYTES) return;
-  uploadBytesSinceCollection = 0;
-  if (process.memoryUsage.rss() > COLLECT_ABOVE_RSS_BYTES) Bun.gc(true);
+function uploadGarbageCollector(): (uploadBytes: number) => void {
+  let sinceCollection = 0;
+  return (uploadBytes) => {
+    sinceCollection += uploadBytes;
+    if (sinceCollection < COLLECT_AFTER_UPLOAD_BYTES) return;
+    sinceCollection = 0;
+    if (process.memoryUsage.rss() > COLLECT_ABOVE_RSS_BYTES) Bun.gc(true);
+  };
 }
 
 /** How long to come back after a 429 that depends on videos finishing (not on a clock). */
@@ -81,6 +83,7 @@ export function generateRoutes(deps: GenerateDeps) {
   );
 
   const uploads = createSemaphore(UPLOADS_IN_PROGRESS);
+  const collectUploadGarbage = uploadGarbageCollector();
   app.post(
     "/image2video",
     scope.handler(
