@@ -1,6 +1,7 @@
 // The service's configuration: one zod schema over the environment, parsed once at start and passed down.
 import { z } from "zod";
 import { LOG_LEVELS } from "./log.ts";
+import { INT4_MAX } from "./domain/limits.ts";
 
 // An empty value (`PORT=` in .env) means "use the default", as if the variable were not set.
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -13,7 +14,6 @@ const bool = (fallback: boolean) =>
       .transform((v) => (v === undefined ? fallback : v === "true" || v === "1" || v === "yes")),
   );
 // Limits are PostgreSQL int4 arguments: larger values are refused at start, not at the first request.
-const INT4_MAX = 2_147_483_647;
 const int = (fallback: number, min = 0) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(INT4_MAX).default(fallback));
 const text = (fallback: string) => z.preprocess(emptyAsUndefined, z.string().min(1).default(fallback));

@@ -3,7 +3,7 @@
 import { sql } from "drizzle-orm";
 import type { Database, Db } from "./client.ts";
 import type { FinalState, JobState } from "../domain/status.ts";
-import type { ImageType } from "../domain/limits.ts";
+import { INT4_MAX, type ImageType } from "../domain/limits.ts";
 import { insertImageByCopy, loadImageBytesByCopy, pgliteClientOf } from "./pglite-bytea.ts";
 
 export interface NewVideo {
@@ -84,9 +84,9 @@ function toJob(r: Row): Job {
 // refused it): one row for the driver to parse instead of one per request. Followed by the arguments.
 const DECIDE = "select string_agg(coalesce(video_id::text, refused), ' ' order by ord) as decisions from accept_videos";
 
-/** An int4 argument, to be written into SQL text. */
+/** A limit as an int4 argument written into SQL text (config already bounds it; this keeps the text safe). */
 function int4(n: number): string {
-  if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647) throw new RangeError(`not an int4: ${n}`);
+  if (!Number.isInteger(n) || n < 0 || n > INT4_MAX) throw new RangeError(`not an int4 limit: ${n}`);
   return String(n);
 }
 

@@ -11,4 +11,6 @@ export const IMAGE_MAX_SIDE_PX = 4000;
 /** Image types accepted, as image-size names them from the bytes. */
 export const IMAGE_TYPES = ["png", "jpg", "webp"] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
+/** The largest value of a configured limit: limits are passed to PostgreSQL as int4. */
+export const INT4_MAX = 2_147_483_647;
 export const IMAGE_MIME: Record<ImageType, string> = { png: "image/png", jpg: "image/jpeg", webp: "image/webp" };

@@ -4,7 +4,7 @@
 // scope, a thrown HttpError becomes its JSON answer; anything else becomes a generic 500 carrying the request
 // id, and is logged with it. Nothing is kept in Hono's context variables: a Map per request was a measurable
 // part of a status read.
-import type { Context } from "hono";
+import type { Context, Hono } from "hono";
 import type { Logger } from "../log.ts";
 import type { AppEnv } from "./context.ts";
 import { HttpError, internalErrorResponse, toErrorResponse, type ErrorResponse } from "./errors.ts";
@@ -33,12 +33,13 @@ export class Reply {
   }
 }
 
+type RouteFn = (c: Context<AppEnv>, reply: Reply) => Answer;
+
 export interface RequestScope {
-  /**
-   * A single-function route (or the not-found handler) with its request scope. `route` is the route's
-   * method and path when they are fixed (logged without reading or escaping them again).
-   */
-  handler(fn: (c: Context<AppEnv>, reply: Reply) => Answer, route?: { method: string; path: string }): (c: Context<AppEnv>) => Answer;
+  /** A single-function handler (the not-found handler) with its request scope; method and path are read from the request. */
+  handler(fn: RouteFn): (c: Context<AppEnv>) => Answer;
+  /** Registers a single-function route with its request scope; its log line names the method and path as registered. */
+  route(app: Hono<AppEnv>, method: "GET" | "POST", path: string, fn: RouteFn): void;
   /** Hono's onError, for anything thrown outside a scope: a generic 500 with a fresh id, logged. */
   onError(err: Error, c: Context<AppEnv>): Response;
 }
@@ -76,28 +77,33 @@ export function createRequestScope(logger: Logger): RequestScope {
     return reply.error(internalErrorResponse(reply.id));
   }
 
+  function scoped(fn: RouteFn, route?: { method: string; path: string }): (c: Context<AppEnv>) => Answer {
+    const fixed = route && `"method":${JSON.stringify(route.method)},"path":${JSON.stringify(route.path)}`;
+    // HEAD reaches GET routes: log what was asked.
+    const done = (c: Context<AppEnv>, reply: Reply, res: Response) =>
+      finish(reply, res, fixed && c.req.method === route.method ? fixed : requestMembers(c));
+    return (c) => {
+      const reply = open(c);
+      let answer: Answer;
+      try {
+        answer = fn(c, reply);
+      } catch (err) {
+        return done(c, reply, failure(reply, err));
+      }
+      if (answer instanceof Promise) {
+        return answer.then(
+          (res) => done(c, reply, res),
+          (err) => done(c, reply, failure(reply, err)),
+        );
+      }
+      return done(c, reply, answer);
+    };
+  }
+
   return {
-    handler(fn, route) {
-      const fixed = route && `"method":${JSON.stringify(route.method)},"path":${JSON.stringify(route.path)}`;
-      // HEAD reaches GET routes: log what was asked.
-      const done = (c: Context<AppEnv>, reply: Reply, res: Response) =>
-        finish(reply, res, fixed && c.req.method === route.method ? fixed : requestMembers(c));
-      return (c) => {
-        const reply = open(c);
-        let answer: Answer;
-        try {
-          answer = fn(c, reply);
-        } catch (err) {
-          return done(c, reply, failure(reply, err));
-        }
-        if (answer instanceof Promise) {
-          return answer.then(
-            (res) => done(c, reply, res),
-            (err) => done(c, reply, failure(reply, err)),
-          );
-        }
-        return done(c, reply, answer);
-      };
+    handler: (fn) => scoped(fn),
+    route(app, method, path, fn) {
+      app.on(method, path, scoped(fn, { method, path }));
     },
     onError: (err, c) => {
       const reply = open(c);

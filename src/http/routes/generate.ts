@@ -70,42 +70,33 @@ export function generateRoutes(deps: GenerateDeps) {
     return { params, fields };
   }
 
-  app.post(
-    "/text2video",
-    scope.handler(
-      async (c, reply) => {
-        const { fields } = await accept(c, TEXT_BODY_MAX_BYTES);
-        const outcome = await videos.create(newVideo(c, fields, "t2v"));
-        return reply.json(answer(outcome));
-      },
-      { method: "POST", path: "/text2video" },
-    ),
-  );
+  scope.route(app, "POST", "/text2video", async (c, reply) => {
+    const { fields } = await accept(c, TEXT_BODY_MAX_BYTES);
+    const outcome = await videos.create(newVideo(c, fields, "t2v"));
+    return reply.json(answer(outcome));
+  });
 
   const uploads = createSemaphore(UPLOADS_IN_PROGRESS);
   const collectUploadGarbage = uploadGarbageCollector();
-  app.post(
-    "/image2video",
-    scope.handler(
-      async (c, reply) => {
-        const type = (c.req.header("content-type") ?? "").toLowerCase();
-        if (!type.startsWith("multipart/form-data")) throw invalidBody("image2video takes multipart/form-data with a `file` field");
-        const release = await uploads.acquire();
-        try {
-          const { params, fields } = await accept(c, UPLOAD_BODY_MAX_BYTES);
-          const image = await acceptImage(params.files.file);
-          // The parsed multipart file is no longer needed; keep only the accepted bytes while the row commits.
-          delete params.files.file;
-          const outcome = await videos.create({ ...newVideo(c, fields, "i2v"), image });
-          return reply.json(answer(outcome));
-        } finally {
-          release();
-          collectUploadGarbage(Number(c.req.header("content-length")) || 0);
-        }
-      },
-      { method: "POST", path: "/image2video" },
-    ),
-  );
+  scope.route(app, "POST", "/image2video", async (c, reply) => {
+    const type = (c.req.header("content-type") ?? "").toLowerCase();
+    if (!type.startsWith("multipart/form-data")) throw invalidBody("image2video takes multipart/form-data with a `file` field");
+    const release = await uploads.acquire();
+    // What this upload left to collect: its announced length, or the file's size once parsed (a chunked body).
+    let uploadBytes = Number(c.req.header("content-length")) || 0;
+    try {
+      const { params, fields } = await accept(c, UPLOAD_BODY_MAX_BYTES);
+      uploadBytes = Math.max(uploadBytes, params.files.file?.size ?? 0);
+      const image = await acceptImage(params.files.file);
+      // The parsed multipart file is no longer needed; keep only the accepted bytes while the row commits.
+      delete params.files.file;
+      const outcome = await videos.create({ ...newVideo(c, fields, "i2v"), image });
+      return reply.json(answer(outcome));
+    } finally {
+      release();
+      collectUploadGarbage(uploadBytes);
+    }
+  });
 
   return app;
 }

@@ -11,16 +11,10 @@ export type Readiness = () => Promise<ReadinessReport>;
 
 export function healthRoutes(scope: RequestScope, readiness?: Readiness) {
   const app = new Hono<AppEnv>();
-  app.get("/health", scope.handler((_c, reply) => reply.json({ status: "ok" }), { method: "GET", path: "/health" }));
-  app.get(
-    "/ready",
-    scope.handler(
-      async (_c, reply) => {
-        const report = readiness ? await readiness() : { ready: true, checks: {} };
-        return reply.json(report, report.ready ? 200 : 503);
-      },
-      { method: "GET", path: "/ready" },
-    ),
-  );
+  scope.route(app, "GET", "/health", (_c, reply) => reply.json({ status: "ok" }));
+  scope.route(app, "GET", "/ready", async (_c, reply) => {
+    const report = readiness ? await readiness() : { ready: true, checks: {} };
+    return reply.json(report, report.ready ? 200 : 503);
+  });
   return app;
 }

@@ -27,23 +27,17 @@ export function statusRoutes(deps: StatusDeps) {
   const app = new Hono<AppEnv>();
   const limit = inlineRateLimit("status_requests_per_minute", deps.statusPerMinute, deps.store);
 
-  app.get(
-    "/get_status",
-    scope.handler(
-      (c, reply) => {
-        const q = validate(getStatusSchema, queryFields(c));
-        const answer = (row: StatusRow | null) => {
-          if (!row || row.appBundleId !== q.app_bundle_id || row.apphudUserId !== q.apphud_user_id) throw videoNotFound();
-          return reply.json(statusAnswer(row.state, row.resultUrl));
-        };
-        const limited = limit.check(q);
-        if (limited) return limited.then(() => read(q.video_id)).then(answer);
-        const cached = q.video_id > 0 ? videos.cachedStatus(q.video_id) : null;
-        return cached !== undefined ? answer(cached) : read(q.video_id).then(answer);
-      },
-      { method: "GET", path: "/get_status" },
-    ),
-  );
+  scope.route(app, "GET", "/get_status", (c, reply) => {
+    const q = validate(getStatusSchema, queryFields(c));
+    const answer = (row: StatusRow | null) => {
+      if (!row || row.appBundleId !== q.app_bundle_id || row.apphudUserId !== q.apphud_user_id) throw videoNotFound();
+      return reply.json(statusAnswer(row.state, row.resultUrl));
+    };
+    const limited = limit.check(q);
+    if (limited) return limited.then(() => read(q.video_id)).then(answer);
+    const cached = q.video_id > 0 ? videos.cachedStatus(q.video_id) : null;
+    return cached !== undefined ? answer(cached) : read(q.video_id).then(answer);
+  });
 
   // Ids past 2^53 are validated to 0: no such video, and no reason to ask the database.
   const read = (id: number): Promise<StatusRow | null> => (id > 0 ? videos.status(id) : Promise.resolve(null));
