@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { LOG_LEVELS } from "./log.ts";
 import { INT4_MAX } from "./domain/limits.ts";
+import type { AllowedSettings, GenerationSettings } from "./domain/settings.ts";
 
 // An empty value (`PORT=` in .env) means "use the default", as if the variable were not set.
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -19,6 +20,12 @@ const int = (fallback: number, min = 0) =>
 const text = (fallback: string) => z.preprocess(emptyAsUndefined, z.string().min(1).default(fallback));
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyAsUndefined, z.url().optional());
+/** A comma-separated list (`a, b,c`), never empty. */
+const items = (v: unknown) => String(v).split(",").map((x) => x.trim()).filter(Boolean);
+const list = (fallback: string, item: z.ZodString) =>
+  z.preprocess((v) => items(emptyAsUndefined(v) ?? fallback), z.array(item).min(1, "must name at least one value"));
+const numberList = (fallback: string) =>
+  z.preprocess((v) => items(emptyAsUndefined(v) ?? fallback), z.array(z.coerce.number().int().positive().max(60)).min(1, "must name at least one value"));
 
 const configObject = z.object({
   PORT: int(3000).pipe(z.number().max(65535)),
@@ -40,6 +47,22 @@ const configObject = z.object({
   GENERATOR: z.preprocess(emptyAsUndefined, z.enum(["browser", "none"]).default("browser")),
   /** Fallback cap on generations at once per account when the plan does not say. */
   PIXVERSE_CONCURRENCY: int(2, 1),
+  /** How a generation reaches Pixverse: the signed-in page's own API call (default) or a click on Create. */
+  PIXVERSE_SUBMIT: z.preprocess(emptyAsUndefined, z.enum(["page-api", "ui"]).default("page-api")),
+  /** The creation page's path on the web app. */
+  PIXVERSE_CREATE_PATH: z.preprocess(emptyAsUndefined, z.string().regex(/^\//, "must start with /").default("/creation/video")),
+  /** Generation settings sent with every video unless its caller chose otherwise (each from its list below). */
+  PIXVERSE_MODEL: text("v5.6"),
+  PIXVERSE_QUALITY: text("360p"),
+  PIXVERSE_DURATION: int(5, 1),
+  PIXVERSE_ASPECT_RATIO: text("16:9"),
+  PIXVERSE_AUDIO: bool(false),
+  PIXVERSE_MULTI_SHOT: bool(false),
+  /** What callers may choose per request (`model`, `quality`, `duration`, `aspect_ratio`). */
+  PIXVERSE_MODELS: list("v5,v5.5,v5.6,v6", z.string()),
+  PIXVERSE_QUALITIES: list("360p,540p,720p,1080p", z.string()),
+  PIXVERSE_DURATIONS: numberList("5,8,10"),
+  PIXVERSE_ASPECT_RATIOS: list("16:9,9:16,1:1,4:3,3:4", z.string().regex(/^\d+:\d+$/, "must look like 16:9")),
   PIXVERSE_WEB_URL: optionalUrl,
   PIXVERSE_API_URL: optionalUrl,
   CHROMIUM_PATH: text("/usr/bin/chromium"),
@@ -59,10 +82,18 @@ const configObject = z.object({
 /** Every variable the service reads (each is documented in .env.example). */
 export const CONFIG_KEYS = Object.keys(configObject.shape);
 
-export const configSchema = configObject.refine((c) => (c.EMAIL === undefined) === (c.PASSWORD === undefined), {
-  message: "EMAIL and PASSWORD must be set together (or both left unset for demo mode)",
-  path: ["EMAIL"],
-});
+export const configSchema = configObject
+  .refine((c) => (c.EMAIL === undefined) === (c.PASSWORD === undefined), {
+    message: "EMAIL and PASSWORD must be set together (or both left unset for demo mode)",
+    path: ["EMAIL"],
+  })
+  .refine((c) => c.PIXVERSE_MODELS.includes(c.PIXVERSE_MODEL), { message: "must be one of PIXVERSE_MODELS", path: ["PIXVERSE_MODEL"] })
+  .refine((c) => c.PIXVERSE_QUALITIES.includes(c.PIXVERSE_QUALITY), { message: "must be one of PIXVERSE_QUALITIES", path: ["PIXVERSE_QUALITY"] })
+  .refine((c) => c.PIXVERSE_DURATIONS.includes(c.PIXVERSE_DURATION), { message: "must be one of PIXVERSE_DURATIONS", path: ["PIXVERSE_DURATION"] })
+  .refine((c) => c.PIXVERSE_ASPECT_RATIOS.includes(c.PIXVERSE_ASPECT_RATIO), {
+    message: "must be one of PIXVERSE_ASPECT_RATIOS",
+    path: ["PIXVERSE_ASPECT_RATIO"],
+  });
 
 export type RawConfig = z.infer<typeof configSchema>;
 
@@ -70,6 +101,10 @@ export interface Config extends RawConfig {
   /** No credentials: drive the bundled simulator instead of Pixverse. */
   demo: boolean;
   sessionDir: string;
+  /** The operator's generation settings (PIXVERSE_MODEL …). */
+  generation: GenerationSettings;
+  /** What a caller may choose per request. */
+  allowed: AllowedSettings;
 }
 
 export class ConfigError extends Error {
@@ -87,5 +122,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(problems);
   }
   const c = parsed.data;
-  return { ...c, demo: c.EMAIL === undefined, sessionDir: c.SESSION_DIR ?? `${c.DATA_DIR}/session` };
+  return {
+    ...c,
+    demo: c.EMAIL === undefined,
+    sessionDir: c.SESSION_DIR ?? `${c.DATA_DIR}/session`,
+    generation: {
+      model: c.PIXVERSE_MODEL,
+      quality: c.PIXVERSE_QUALITY,
+      duration: c.PIXVERSE_DURATION,
+      aspectRatio: c.PIXVERSE_ASPECT_RATIO,
+      audio: c.PIXVERSE_AUDIO,
+      multiShot: c.PIXVERSE_MULTI_SHOT,
+    },
+    allowed: {
+      models: c.PIXVERSE_MODELS,
+      qualities: c.PIXVERSE_QUALITIES,
+      durations: c.PIXVERSE_DURATIONS,
+      aspectRatios: c.PIXVERSE_ASPECT_RATIOS,
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { createVideoRepository } from "./db/videos.ts";
 import { createVideoService } from "./videos.ts";
 import { createApp } from "./app.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher/dispatcher.ts";
-import type { VideoGenerator } from "./dispatcher/generator.ts";
+import type { VideoGenerator } from "./domain/generator.ts";
 import { createSidecarGenerator } from "./sidecar/client.ts";
 import type { ReadinessReport } from "./http/routes/health.ts";
 
@@ -99,6 +99,7 @@ async function main(): Promise<void> {
       logger,
       owner: config.INSTANCE_ID ?? process.env.FLY_MACHINE_ID ?? hostname(),
       account: gen.account,
+      settings: config.generation,
       onChange: (id) => videos.changed(id),
     });
     await dispatcher.start();

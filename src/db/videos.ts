@@ -3,6 +3,7 @@
 import { sql } from "drizzle-orm";
 import type { Database, Db } from "./client.ts";
 import type { FinalState, JobState } from "../domain/status.ts";
+import type { RequestedSettings } from "../domain/settings.ts";
 import { INT4_MAX, type ImageType } from "../domain/limits.ts";
 import { insertImageByCopy, loadImageBytesByCopy, pgliteClientOf } from "./pglite-bytea.ts";
 
@@ -38,7 +39,11 @@ export interface Job {
   state: JobState;
   attempts: number;
   pixverseVideoId: string | null;
+  /** Pixverse's last reported video_status; null while Pixverse has never listed the video. */
+  pixverseStatus: number | null;
   account: string | null;
+  /** What the caller chose for this video; null: the operator's defaults. */
+  settings: RequestedSettings | null;
   submittedAt: Date | null;
   createdAt: Date;
   deadlineAt: Date;
@@ -73,7 +78,9 @@ function toJob(r: Row): Job {
     state: r.state as JobState,
     attempts: Number(r.attempts),
     pixverseVideoId: (r.pixverse_video_id as string | null) ?? null,
+    pixverseStatus: r.pixverse_status === null || r.pixverse_status === undefined ? null : Number(r.pixverse_status),
     account: (r.account as string | null) ?? null,
+    settings: (r.settings as RequestedSettings | null | undefined) ?? null,
     submittedAt: toDate(r.submitted_at),
     createdAt: toDate(r.created_at)!,
     deadlineAt: toDate(r.deadline_at)!,
@@ -91,7 +98,7 @@ function int4(n: number): string {
 }
 
 const JOB_COLUMNS = sql.raw(
-  "id, kind, prompt, state, attempts, pixverse_video_id, account, submitted_at, created_at, deadline_at",
+  "id, kind, prompt, state, attempts, pixverse_video_id, pixverse_status, account, submitted_at, created_at, deadline_at",
 );
 
 /** The repository over an open database; on PostgreSQL, text-only inserts use its held connection. */
@@ -311,11 +318,12 @@ export function createVideoRepository(database: Pick<Database, "db" | "held">) {
     },
 
     /** Pixverse deleted or moderated a video after delivering it: the answer changes from the URL to that. */
-    async revokeSuccess(id: number, state: "deleted" | "moderated", pixverseStatus: number): Promise<boolean> {
+    async revokeSuccess(id: number, state: "deleted" | "moderated", pixverseStatus: number | null): Promise<boolean> {
       const updated = await rows(
         db,
-        sql`update videos set state = ${state}, pixverse_status = ${pixverseStatus},
-                   error_code = ${`pixverse_status_${pixverseStatus}`}, error_message = 'changed by Pixverse after delivery',
+        sql`update videos set state = ${state}, pixverse_status = coalesce(${pixverseStatus}::int, pixverse_status),
+                   error_code = ${pixverseStatus === null ? "pixverse_gone" : `pixverse_status_${pixverseStatus}`},
+                   error_message = 'changed by Pixverse after delivery',
                    finished_at = now(), updated_at = now()
             where id = ${id} and state = 'succeeded'
             returning id`,

@@ -4,7 +4,8 @@
 import type { Logger } from "../log.ts";
 import { mapPixverseVideo, type FinalState, type PixverseVideo } from "../domain/status.ts";
 import type { Job, VideoRepository } from "../db/videos.ts";
-import type { SubmitResult, VideoGenerator } from "./generator.ts";
+import type { SubmitResult, VideoGenerator } from "../domain/generator.ts";
+import { resolveSettings, type GenerationSettings } from "../domain/settings.ts";
 import { backoffMs, pollIntervalMs } from "./timing.ts";
 
 export interface DispatcherOptions {
@@ -15,6 +16,8 @@ export interface DispatcherOptions {
   owner: string;
   /** The Pixverse account this instance drives (recorded on each job it submits). */
   account: string;
+  /** The operator's generation settings; a job's own choices are laid over them at submission. */
+  settings: GenerationSettings;
   /** Called whenever this process changes a job, so cached statuses are dropped. */
   onChange?: (id: number) => void;
   /** How long a submission may hold its lock before another instance may reconcile it. */
@@ -41,6 +44,11 @@ export interface DispatcherOptions {
   pollBacklogMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /**
+   * A video Pixverse says it no longer has (`list/detail` 500008) ends after this long, if it stays gone:
+   * `Deleted` when it was seen at Pixverse before, `Generation failed` when it never was.
+   */
+  goneGraceMs?: number;
 }
 
 export interface Dispatcher {
@@ -98,6 +106,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const pollBacklogMs = o.pollBacklogMs ?? 250;
   const watchFinishedMs = o.watchFinishedMs ?? 10 * 60_000;
   const watchPollMs = o.watchPollMs ?? 5000;
+  const goneGraceMs = o.goneGraceMs ?? 20_000;
   const durations = durationEstimator();
   const log = o.logger.child({ component: "dispatcher" });
   const changed = (id: number) => o.onChange?.(id);
@@ -111,13 +120,18 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const loops: Promise<void>[] = [];
 
   async function submitRound(): Promise<number> {
-    const capacity = await o.generator.capacity();
-    const busy = await o.repo.countInFlight([o.account]);
-    const free = capacity - Math.max(busy, submitting.size);
+    if (!(await o.repo.hasDueQueued())) {
+      backlogged = false;
+      return 0;
+    }
+    const { slots, busy: atPixverse } = await o.generator.capacity();
+    // Pixverse's own view (fresh) counts what really runs there, hand-made videos included, and no stale
+    // row; without it, our rows. Submissions under way are not in either yet.
+    const busy = atPixverse === null ? Math.max(await o.repo.countInFlight([o.account]), submitting.size) : atPixverse + submitting.size;
+    const free = slots - busy;
     if (free <= 0) {
-      const wasBacklogged = backlogged;
-      backlogged = await o.repo.hasDueQueued();
-      if (backlogged && !wasBacklogged) pollSleep.wake();
+      if (!backlogged) pollSleep.wake();
+      backlogged = true;
       return 0;
     }
     backlogged = false;
@@ -147,7 +161,8 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
           return;
         }
       }
-      result = await o.generator.submit({ jobId: job.id, kind: job.kind, prompt: job.prompt, image: image ?? undefined });
+      const settings = resolveSettings(o.settings, job.settings);
+      result = await o.generator.submit({ jobId: job.id, kind: job.kind, prompt: job.prompt, settings, image: image ?? undefined });
     } catch (e) {
       result = { ok: false, kind: "unknown_outcome", message: e instanceof Error ? e.message : String(e) };
     }
@@ -206,16 +221,30 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   /** One polling round: returns the delay until the next. */
   let lastWatch = 0;
 
-  /** Finished videos that Pixverse now reports deleted or moderated change their answer. */
-  async function reviewWatched(watched: Job[], videos: Map<string, PixverseVideo>): Promise<void> {
+  /** When each job's Pixverse video was first reported gone (500008); cleared when it shows up again. */
+  const goneSince = new Map<number, number>();
+
+  /** Has the job's video been gone for longer than the grace? Notes the first report. */
+  function goneForGood(job: Job, gone: ReadonlySet<string>): boolean {
+    if (!gone.has(job.pixverseVideoId!)) {
+      goneSince.delete(job.id);
+      return false;
+    }
+    const since = goneSince.get(job.id) ?? Date.now();
+    goneSince.set(job.id, since);
+    return Date.now() - since >= goneGraceMs;
+  }
+
+  /** Finished videos that Pixverse now reports deleted, moderated or no longer has change their answer. */
+  async function reviewWatched(watched: Job[], videos: Map<string, PixverseVideo>, gone: ReadonlySet<string>): Promise<void> {
     for (const job of watched) {
       const video = videos.get(job.pixverseVideoId!);
-      if (!video) continue;
-      const outcome = mapPixverseVideo(video);
-      if (outcome.kind !== "deleted" && outcome.kind !== "moderated") continue;
-      if (await o.repo.revokeSuccess(job.id, outcome.kind, video.status)) {
+      const outcome = video ? mapPixverseVideo(video) : goneForGood(job, gone) ? { kind: "deleted" as const } : null;
+      if (outcome?.kind !== "deleted" && outcome?.kind !== "moderated") continue;
+      goneSince.delete(job.id);
+      if (await o.repo.revokeSuccess(job.id, outcome.kind, video?.status ?? null)) {
         changed(job.id);
-        log.info("job finished", { job_id: job.id, pixverse_id: job.pixverseVideoId, state: outcome.kind, pixverse_status: video.status, after_success: true });
+        log.info("job finished", { job_id: job.id, pixverse_id: job.pixverseVideoId, state: outcome.kind, pixverse_status: video?.status, gone: !video, after_success: true });
       }
     }
   }
@@ -224,17 +253,26 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     const jobs = (await o.repo.listGenerating([o.account])).filter((j) => j.pixverseVideoId);
     const watchDue = Date.now() - lastWatch >= watchPollMs;
     const watched = watchDue ? (await o.repo.listRecentlySucceeded([o.account], watchFinishedMs)).filter((j) => j.pixverseVideoId) : [];
+    let freed = 0;
     if (jobs.length === 0 && watched.length === 0) return idleTickMs;
-    const videos = await o.generator.poll([...jobs, ...watched].map((j) => j.pixverseVideoId!));
+    const { videos, gone } = await o.generator.poll([...jobs, ...watched].map((j) => j.pixverseVideoId!));
     if (watchDue) lastWatch = Date.now();
-    await reviewWatched(watched, videos);
+    await reviewWatched(watched, videos, gone);
     // Only finished videos are watched: their next look is gated by watchPollMs above.
     if (jobs.length === 0) return idleTickMs;
-    let freed = 0;
     for (const job of jobs) {
       const video = videos.get(job.pixverseVideoId!);
-      if (!video) continue;
       const jl = log.child({ job_id: job.id, pixverse_id: job.pixverseVideoId });
+      if (!video) {
+        if (!goneForGood(job, gone)) continue;
+        // Pixverse no longer has it: end it now, so it stops holding a slot.
+        goneSince.delete(job.id);
+        const seen = job.pixverseStatus !== null;
+        await finish(job.id, seen ? "deleted" : "failed", { errorCode: "pixverse_gone", errorMessage: "Pixverse no longer has this video (500008)" }, jl);
+        freed++;
+        continue;
+      }
+      goneSince.delete(job.id);
       const outcome = mapPixverseVideo(video);
       switch (outcome.kind) {
         case "pending":

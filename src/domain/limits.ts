@@ -1,4 +1,4 @@
-// Limits of the contract (spec/api.md): one place for each number.
+// Limits of the contract (docs/API.md): one place for each number.
 
 /** A prompt is 1 to 2048 Unicode code points once trimmed of nothing (white space only counts as missing). */
 export const PROMPT_MAX_CODE_POINTS = 2048;

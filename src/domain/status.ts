@@ -1,7 +1,7 @@
 // Job states, the contract's status strings, and how Pixverse's video_status codes map onto them.
 // Pure code: imports nothing of ours. The one place for these facts.
 
-/** The four status strings of the contract (spec/api.md), byte for byte. */
+/** The four status strings of the contract (docs/API.md), byte for byte. */
 export const CONTRACT_STATUS = {
   generating: "Generating",
   deleted: "Deleted",
@@ -51,7 +51,7 @@ export function statusAnswer(state: JobState, url: string | null): StatusAnswer 
   }
 }
 
-/** One video as Pixverse's list reports it (the fields we rely on; spec/pixverse-web.md "Polling"). */
+/** One video as Pixverse's list reports it (the fields we rely on; docs/PIXVERSE.md "Polling"). */
 export interface PixverseVideo {
   id: string;
   status: number;
@@ -69,7 +69,7 @@ export type PixverseOutcome =
   | { kind: "moderated"; code: number }
   | { kind: "deleted"; code: number };
 
-// spec/pixverse-web.md "Polling": video_status mapping (sources disagree; this is our reading).
+// docs/PIXVERSE.md "Polling": video_status mapping (sources disagree; this is our reading).
 const GENERATING_CODES = new Set([0, 2, 5]);
 const MODERATED_CODES = new Set([3, 7]);
 const FAILED_CODES = new Set([-1, 4, 8, 9]);

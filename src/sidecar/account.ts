@@ -1,8 +1,9 @@
 // One Pixverse account driven through its own browser context: signing in (and keeping the session),
 // submitting through the creation page, polling and reconciling through the JSON list.
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { ReconcileResult, SubmitResult } from "../dispatcher/generator.ts";
+import type { ReconcileResult, SubmitResult } from "../domain/generator.ts";
 import { mapPixverseVideo, type PixverseVideo } from "../domain/status.ts";
+import type { GenerationSettings } from "../domain/settings.ts";
 import type { Logger } from "../log.ts";
 import {
   LanguageError,
@@ -93,6 +94,7 @@ export interface AccountSettings {
 export interface SubmitInput {
   kind: VideoKind;
   prompt: string;
+  settings: GenerationSettings;
   image?: ImageFile;
 }
 

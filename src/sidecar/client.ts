@@ -5,8 +5,15 @@
 import { fileURLToPath } from "node:url";
 import type { Subprocess } from "bun";
 import type { Config } from "../config.ts";
-import type { ReconcileRequest, ReconcileResult, SubmitRequest, SubmitResult, VideoGenerator } from "../dispatcher/generator.ts";
-import type { PixverseVideo } from "../domain/status.ts";
+import type {
+  Capacity,
+  PollResult,
+  ReconcileRequest,
+  ReconcileResult,
+  SubmitRequest,
+  SubmitResult,
+  VideoGenerator,
+} from "../domain/generator.ts";
 import type { Logger, LogLevel } from "../log.ts";
 import {
   childMessageSchema,
@@ -155,16 +162,18 @@ export class SidecarGenerator implements VideoGenerator {
 
   // ── VideoGenerator ───────────────────────────────────────────────────────────────────────────────────
 
-  async capacity(): Promise<number> {
-    // While a sidecar (re)starts, the last known figure will do: no reason to hold the dispatcher up.
-    if (!this.initialized) return this.lastCapacity;
+  async capacity(): Promise<Capacity> {
+    // While a sidecar (re)starts, the last known slots will do (no reason to hold the dispatcher up), but
+    // not its view of what runs at Pixverse: the queue's own rows count instead.
+    if (!this.initialized) return { slots: this.lastCapacity, busy: null };
     try {
       const reply = await this.request("capacity", {}, this.timeouts.capacityMs);
-      this.lastCapacity = reply.capacity;
+      this.lastCapacity = reply.slots;
+      return { slots: reply.slots, busy: reply.busy };
     } catch (err) {
       this.log.debug("capacity: using the last known value", { error: errorMessage(err) });
+      return { slots: this.lastCapacity, busy: null };
     }
-    return this.lastCapacity;
   }
 
   async submit(request: SubmitRequest): Promise<SubmitResult> {
@@ -174,7 +183,7 @@ export class SidecarGenerator implements VideoGenerator {
     try {
       const reply = await this.request(
         "submit",
-        { jobId: request.jobId, kind: request.kind, prompt: request.prompt, ...(image ? { image } : {}) },
+        { jobId: request.jobId, kind: request.kind, prompt: request.prompt, settings: request.settings, ...(image ? { image } : {}) },
         this.timeouts.submitMs,
       );
       if (reply.result.ok) this.claim(reply.result.pixverseId, request.jobId);
@@ -193,12 +202,13 @@ export class SidecarGenerator implements VideoGenerator {
     }
   }
 
-  async poll(pixverseIds: string[]): Promise<Map<string, PixverseVideo>> {
-    const out = new Map<string, PixverseVideo>();
+  async poll(pixverseIds: string[]): Promise<PollResult> {
+    const out: PollResult = { videos: new Map(), gone: new Set() };
     if (pixverseIds.length === 0) return out;
     try {
       const reply = await this.request("poll", { ids: pixverseIds }, this.timeouts.pollMs);
-      for (const video of reply.videos) out.set(video.id, video);
+      for (const video of reply.videos) out.videos.set(video.id, video);
+      for (const id of reply.gone) out.gone.add(id);
     } catch (err) {
       this.log.warn("poll got no answer from the sidecar", { error: errorMessage(err) });
     }

@@ -120,9 +120,9 @@ async function checkCreatePage(account: PixverseAccount, webUrl: string): Promis
   }
 }
 
-async function submitOne(account: PixverseAccount, prompt: string): Promise<void> {
+async function submitOne(account: PixverseAccount, prompt: string, config: Config): Promise<void> {
   out(`Submitting one text video (--submit): ${JSON.stringify(prompt)}`);
-  const result = await account.submit({ kind: "t2v", prompt }, 120_000);
+  const result = await account.submit({ kind: "t2v", prompt, settings: config.generation }, 120_000);
   if (!result.ok) {
     failures += 1;
     out(`  FAIL  submit: ${result.kind}${result.code ? ` (ErrCode ${result.code})` : ""}: ${result.message}`);
@@ -192,7 +192,7 @@ async function main(): Promise<number> {
     const signInMs = 60_000 + (config.HEADLESS ? 0 : config.HUMAN_LOGIN_TIMEOUT_SECONDS * 1000);
     if (await checkAccount(account, signInMs)) {
       await checkCreatePage(account, webUrl);
-      if (args.values.submit !== undefined) await submitOne(account, args.values.submit);
+      if (args.values.submit !== undefined) await submitOne(account, args.values.submit, config);
     }
   } finally {
     await account.close();

@@ -82,19 +82,19 @@ async function handle(request: Request): Promise<Reply> {
       const image = request.image
         ? { name: `image.${request.image.type}`, mimeType: IMAGE_MIME[request.image.type], buffer: Buffer.from(request.image.base64, "base64") }
         : undefined;
-      const result = await pool.submit({ kind: request.kind, prompt: request.prompt, image }, budget);
+      const result = await pool.submit({ kind: request.kind, prompt: request.prompt, settings: request.settings, image }, budget);
       log.info("submit", { jobId: request.jobId, kind: request.kind, ok: result.ok, ...(result.ok ? { pixverseId: result.pixverseId } : { error: result.kind, code: result.code }) });
       return { op: "submit", result };
     }
     case "poll":
-      return { op: "poll", videos: await pool.poll(request.ids, budget) };
+      return { op: "poll", ...(await pool.poll(request.ids, budget)) };
     case "reconcile": {
       const result = await pool.reconcile(request.prompt, Date.parse(request.submittedAt), new Set(request.excludeIds), budget);
       log.info("reconcile", { jobId: request.jobId, result: result.kind });
       return { op: "reconcile", result };
     }
     case "capacity":
-      return { op: "capacity", capacity: pool.capacity() };
+      return { op: "capacity", ...(await pool.capacity(budget)) };
     case "ping":
       return { op: "ping", accounts: pool.statuses() };
   }

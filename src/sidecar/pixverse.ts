@@ -1,10 +1,10 @@
 // Everything the service assumes about Pixverse's web app and its internal JSON API, in one module.
-// The source of each fact is ../shared/spec/pixverse-web.md (section named in the comment, with the open-source
+// The source of each fact is docs/PIXVERSE.md (section named in the comment, with the open-source
 // client it cites); "agreed UI contract" marks a choice made together with the simulator where that document
 // is silent. When Pixverse changes, this file and the simulator change together, nothing else.
 import { z } from "zod";
 import type { APIRequestContext, BrowserContext, Locator, Page, Response } from "playwright-core";
-import type { SubmitErrorKind } from "../dispatcher/generator.ts";
+import type { SubmitErrorKind } from "../domain/generator.ts";
 import type { PixverseVideo } from "../domain/status.ts";
 
 // ── Hosts, pages, paths ────────────────────────────────────────────────────────────────────────────────

@@ -1,7 +1,7 @@
 // The sidecar's browser and its accounts: which account takes a submission, and one poll or
 // reconciliation across all of them.
 import type { Browser } from "playwright-core";
-import type { ReconcileResult, SubmitResult } from "../dispatcher/generator.ts";
+import type { ReconcileResult, SubmitResult } from "../domain/generator.ts";
 import type { PixverseVideo } from "../domain/status.ts";
 import type { Logger } from "../log.ts";
 import { PixverseAccount, type AccountSettings, type SubmitInput } from "./account.ts";
@@ -51,8 +51,8 @@ export class AccountPool {
   }
 
   /** Generations at once over every account that can still be used. */
-  capacity(): number {
-    return this.accounts.filter((a) => a.status().state !== "login_failed").reduce((sum, a) => sum + a.capacity(), 0);
+  async capacity(_budgetMs: number): Promise<{ slots: number; busy: number | null }> {
+    return { slots: this.accounts.filter((a) => a.status().state !== "login_failed").reduce((sum, a) => sum + a.capacity(), 0), busy: null };
   }
 
   async submit(input: SubmitInput, budgetMs: number): Promise<SubmitResult> {
@@ -63,7 +63,7 @@ export class AccountPool {
     return result;
   }
 
-  async poll(ids: readonly string[], budgetMs: number): Promise<PixverseVideo[]> {
+  async poll(ids: readonly string[], budgetMs: number): Promise<{ videos: PixverseVideo[]; gone: string[] }> {
     const found = await Promise.all(
       this.accounts.map((account) => {
         // Each account is asked for its own ids and for those whose owner is not known (after a restart).
@@ -77,10 +77,11 @@ export class AccountPool {
         });
       }),
     );
-    return found.flatMap((videos, i) => {
+    const videos = found.flatMap((videos, i) => {
       for (const v of videos) this.remember(v.id, this.accounts[i]!);
       return videos;
     });
+    return { videos, gone: [] };
   }
 
   /** `found` from any account wins; `absent` only when every account says so. */

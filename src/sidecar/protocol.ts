@@ -44,6 +44,18 @@ export const initConfigSchema = z.object({
 });
 export type InitConfig = z.infer<typeof initConfigSchema>;
 
+/** domain/settings.ts GenerationSettings, checked on the wire. */
+export const settingsSchema = z.object({
+  model: z.string().min(1),
+  quality: z.string().min(1),
+  duration: z.number().int().positive(),
+  aspectRatio: z.string().min(1),
+  audio: z.boolean(),
+  multiShot: z.boolean(),
+  seed: z.number().int().nonnegative().optional(),
+  negativePrompt: z.string().min(1).optional(),
+});
+
 const imageSchema = z.object({
   base64: z.string().min(1),
   type: z.enum(["png", "jpg", "webp"]),
@@ -62,6 +74,7 @@ export const requestSchema = z.discriminatedUnion("op", [
     jobId: z.number().int(),
     kind: z.enum(["t2v", "i2v"]),
     prompt: z.string().min(1),
+    settings: settingsSchema,
     image: imageSchema.optional(),
   }),
   z.object({ op: z.literal("poll"), id, timeoutMs, ids: z.array(pixverseId) }),
@@ -142,9 +155,11 @@ export const reconcileResultSchema = z.discriminatedUnion("kind", [
 export const replySchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("init"), accounts: z.array(accountStatusSchema) }),
   z.object({ op: z.literal("submit"), result: submitResultSchema }),
-  z.object({ op: z.literal("poll"), videos: z.array(pixverseVideoSchema) }),
+  /** `gone`: ids Pixverse says it no longer has (absent from the list, `list/detail` 500008). */
+  z.object({ op: z.literal("poll"), videos: z.array(pixverseVideoSchema), gone: z.array(pixverseId) }),
   z.object({ op: z.literal("reconcile"), result: reconcileResultSchema }),
-  z.object({ op: z.literal("capacity"), capacity: z.number().int().nonnegative() }),
+  /** `busy`: running at Pixverse as its own list shows (hand-made videos too); null without a fresh view. */
+  z.object({ op: z.literal("capacity"), slots: z.number().int().nonnegative(), busy: z.number().int().nonnegative().nullable() }),
   z.object({ op: z.literal("ping"), accounts: z.array(accountStatusSchema) }),
   z.object({ op: z.literal("shutdown") }),
 ]);

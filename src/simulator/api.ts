@@ -1,4 +1,4 @@
-// The internal JSON API under /creative_platform (spec/pixverse-web.md): the envelope
+// The internal JSON API under /creative_platform (docs/PIXVERSE.md): the envelope
 // {ErrCode, ErrMsg, Resp}, HTTP 200 even for API-level errors, and auth by the `Token` header.
 import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";

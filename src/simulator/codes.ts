@@ -1,4 +1,4 @@
-// The numbers the simulator answers with. Codes come from spec/pixverse-web.md; messages follow the ones
+// The numbers the simulator answers with. Codes come from docs/PIXVERSE.md; messages follow the ones
 // pixverse.back maps them to (src/domain/constants.py). Where the spec names no code, the choice is ours
 // and says so.
 
@@ -62,7 +62,7 @@ export const OAUTH_ONLY_MESSAGE = "This account was registered with Google, Appl
 /** Not from Pixverse: the simulator's own refusal when its human check is on and unsolved. */
 export const HUMAN_CHECK_MESSAGE = "Please verify you are human first";
 
-/** `video_status` values the simulator reports (spec/pixverse-web.md "Polling"). */
+/** `video_status` values the simulator reports (docs/PIXVERSE.md "Polling"). */
 export const VIDEO_STATUS = {
   done: 1,
   generating: 5,

@@ -1,4 +1,4 @@
-// The control API (/__sim/…) for tests, benchmarks and the demo (spec/simulator.md "Control API").
+// The control API (/__sim/…) for tests, benchmarks and the demo (docs/SIMULATOR.md "Control API").
 // Plain JSON in and out; a bad body is a 400 naming the fields.
 import { Hono, type Context } from "hono";
 import { z } from "zod";

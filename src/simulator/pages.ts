@@ -1,5 +1,5 @@
 // The web pages: server-rendered HTML with a little plain JavaScript (static/*.js), no framework.
-// Element ids and labels follow spec/pixverse-web.md ("Signing in", "Creating a video"); the layout and
+// Element ids and labels follow docs/PIXVERSE.md ("Signing in", "Creating a video"); the layout and
 // everything the spec is silent on are kept plain.
 import { Hono, type Context } from "hono";
 import { getCookie } from "hono/cookie";

@@ -1,4 +1,4 @@
-// The image upload steps (spec/pixverse-web.md "Creating a video"): an upload token, the bytes to the
+// The image upload steps (docs/PIXVERSE.md "Creating a video"): an upload token, the bytes to the
 // storage host, then a media record. Real Pixverse uses Aliyun OSS STS credentials and the bucket
 // `pixverse-fe-upload`; the simulator plays the storage host itself on its own port, in memory.
 import { randomBytes } from "node:crypto";

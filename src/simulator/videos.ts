@@ -3,7 +3,7 @@
 import { VIDEO_STATUS } from "./codes.ts";
 
 export type VideoKind = "t2v" | "i2v";
-/** How a generation ends; chosen by the prompt's test marker (spec/simulator.md "Test markers"). */
+/** How a generation ends; chosen by the prompt's test marker (docs/SIMULATOR.md "Test markers"). */
 export type Outcome = "done" | "moderated" | "failed" | "deleted";
 
 export interface Video {

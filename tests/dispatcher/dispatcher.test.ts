@@ -6,6 +6,7 @@ import { silentLogger } from "../../src/log.ts";
 import { describeEachDatabase } from "../support/db.ts";
 import { ScriptedGenerator } from "../support/scripted-generator.ts";
 import { png } from "../support/images.ts";
+import { TEST_SETTINGS } from "../support/settings.ts";
 import type { Database } from "../../src/db/client.ts";
 
 const LIMITS = { maxActivePerUser: 1000, maxQueueDepth: 1000, deadlineMinutes: 30 };
@@ -30,6 +31,7 @@ function setup(database: Database, owner = "instance-a") {
     logger: silentLogger,
     owner,
     account: "acct@example.com",
+    settings: TEST_SETTINGS,
     onChange: (id) => changed.push(id),
     reconcileGraceMs: 0,
     lockTtlMs: 60_000,

@@ -1,5 +1,6 @@
 // The account driver in real Chromium against the simulator: signing in, submitting through the page,
 // polling, reconciling, and every way Pixverse says no.
+import { TEST_SETTINGS } from "../support/settings.ts";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { stat } from "node:fs/promises";
 import { mapPixverseVideo, type PixverseOutcome } from "../../src/domain/status.ts";
@@ -67,7 +68,7 @@ async function submitOk(pool: AccountPool, input: SubmitInput): Promise<string> 
 async function outcome(pool: AccountPool, id: string, kind?: PixverseOutcome["kind"], timeoutMs = 15_000): Promise<PixverseOutcome> {
   return eventually(
     async () => {
-      const [video] = await pool.poll([id], 5_000);
+      const [video] = (await pool.poll([id], 5_000)).videos;
       if (!video) return undefined;
       const o = mapPixverseVideo(video);
       if (kind) return o.kind === kind ? o : undefined;
@@ -94,14 +95,14 @@ describe("signing in", () => {
     const second = await ready({ sessionDir: first.sessionDir });
     expect(second.account.status().detail).toBe("saved session reused");
     expect((await stats(sim)).logins).toBe(1);
-    await submitOk(second.pool, { kind: "t2v", prompt: "after a restart" });
+    await submitOk(second.pool, { kind: "t2v", prompt: "after a restart", settings: TEST_SETTINGS });
   });
 
   test("a wrong password leaves the account login_failed with a clear reason and no retry loop", async () => {
     const { account, pool } = await open({ password: "wrong" });
     await eventually(async () => (account.status().state === "login_failed" ? true : undefined), 15_000, "login_failed");
     expect(account.status().detail).toContain("check EMAIL and PASSWORD");
-    const result = await pool.submit({ kind: "t2v", prompt: "never sent" }, SUBMIT_BUDGET);
+    const result = await pool.submit({ kind: "t2v", prompt: "never sent", settings: TEST_SETTINGS }, SUBMIT_BUDGET);
     expect(result).toMatchObject({ ok: false, kind: "unavailable" });
     expect((await stats(sim)).failedLogins).toBe(1);
   });
@@ -130,7 +131,7 @@ describe("signing in", () => {
 describe("submitting and polling", () => {
   test("a text video is submitted through the page and polled to a fetchable URL", async () => {
     const { pool } = await ready();
-    const id = await submitOk(pool, { kind: "t2v", prompt: "a lighthouse at dawn" });
+    const id = await submitOk(pool, { kind: "t2v", prompt: "a lighthouse at dawn", settings: TEST_SETTINGS });
     const done = await outcome(pool, id, "succeeded");
     if (done.kind !== "succeeded") throw new Error("unreachable");
     expect(done.url).not.toContain("%2F");
@@ -145,7 +146,7 @@ describe("submitting and polling", () => {
   test("an image video is uploaded by the page itself and finishes with a URL", async () => {
     const { pool } = await ready();
     const image = { name: "image.png", mimeType: "image/png", buffer: Buffer.from(TINY_PNG) };
-    const id = await submitOk(pool, { kind: "i2v", prompt: "the cat waves", image });
+    const id = await submitOk(pool, { kind: "i2v", prompt: "the cat waves", settings: TEST_SETTINGS, image });
     const done = await outcome(pool, id, "succeeded");
     expect(done.kind).toBe("succeeded");
     expect((await stats(sim)).submissions).toEqual({ t2v: 0, i2v: 1 });
@@ -154,8 +155,8 @@ describe("submitting and polling", () => {
   test("text after image goes back to text mode on the same page", async () => {
     const { pool } = await ready();
     const image = { name: "image.png", mimeType: "image/png", buffer: Buffer.from(TINY_PNG) };
-    await submitOk(pool, { kind: "i2v", prompt: "image first", image });
-    await submitOk(pool, { kind: "t2v", prompt: "then text" });
+    await submitOk(pool, { kind: "i2v", prompt: "image first", settings: TEST_SETTINGS, image });
+    await submitOk(pool, { kind: "t2v", prompt: "then text", settings: TEST_SETTINGS });
     expect((await stats(sim)).submissions).toEqual({ t2v: 1, i2v: 1 });
   });
 
@@ -165,26 +166,26 @@ describe("submitting and polling", () => {
     ["[sim:deleted]", "deleted"],
   ] as const)("a video marked %s ends %s", async (marker, kind) => {
     const { pool } = await ready();
-    const id = await submitOk(pool, { kind: "t2v", prompt: `a fox ${marker}` });
+    const id = await submitOk(pool, { kind: "t2v", prompt: `a fox ${marker}`, settings: TEST_SETTINGS });
     expect((await outcome(pool, id, kind)).kind).toBe(kind);
   });
 
   test("a [sim:slow] video is still generating when a normal one is done, then finishes", async () => {
     const { pool } = await ready();
-    const slow = await submitOk(pool, { kind: "t2v", prompt: "a glacier [sim:slow]" });
-    const quick = await submitOk(pool, { kind: "t2v", prompt: "a hummingbird" });
+    const slow = await submitOk(pool, { kind: "t2v", prompt: "a glacier [sim:slow]", settings: TEST_SETTINGS });
+    const quick = await submitOk(pool, { kind: "t2v", prompt: "a hummingbird", settings: TEST_SETTINGS });
     await outcome(pool, quick, "succeeded");
-    const [video] = await pool.poll([slow], 5_000);
+    const [video] = (await pool.poll([slow], 5_000)).videos;
     expect(mapPixverseVideo(video!).kind).toBe("pending");
     expect((await outcome(pool, slow, "succeeded", 20_000)).kind).toBe("succeeded");
   });
 
   test("one poll call refreshes every in-flight video of the account", async () => {
     const { pool } = await ready();
-    const a = await submitOk(pool, { kind: "t2v", prompt: "one" });
-    const b = await submitOk(pool, { kind: "t2v", prompt: "two" });
+    const a = await submitOk(pool, { kind: "t2v", prompt: "one", settings: TEST_SETTINGS });
+    const b = await submitOk(pool, { kind: "t2v", prompt: "two", settings: TEST_SETTINGS });
     const before = (await stats(sim)).listCalls;
-    const videos = await pool.poll([a, b], 5_000);
+    const videos = (await pool.poll([a, b], 5_000)).videos;
     expect(videos.map((v) => v.id).sort()).toEqual([a, b].sort());
     expect((await stats(sim)).listCalls - before).toBe(1);
   });
@@ -192,7 +193,7 @@ describe("submitting and polling", () => {
   test("a video that fell out of the list is fetched with list/detail", async () => {
     await addAccount(sim, { email: EMAIL, password: PASSWORD, concurrency: 60 });
     const { pool } = await ready({ tuning: { pollMaxPages: 1 } });
-    const old = await submitOk(pool, { kind: "t2v", prompt: "the oldest" });
+    const old = await submitOk(pool, { kind: "t2v", prompt: "the oldest", settings: TEST_SETTINGS });
     // 50 newer videos, made over the API with a second login, push it off the first page.
     const login = await fetch(`${sim.url}/creative_platform/login`, { method: "POST", body: JSON.stringify({ Username: EMAIL, Password: PASSWORD }) });
     const token = ((await login.json()) as { Resp: { Result: { Token: string } } }).Resp.Result.Token;
@@ -206,7 +207,7 @@ describe("submitting and polling", () => {
     }
     // That login replaced the pool's session: the poll logs in again (no cooldown in these tests), then asks.
     const detailsBefore = (await stats(sim)).detailCalls;
-    const [video] = await pool.poll([old], 15_000);
+    const [video] = (await pool.poll([old], 15_000)).videos;
     expect(video?.id).toBe(old);
     expect((await stats(sim)).detailCalls - detailsBefore).toBe(1);
   });
@@ -215,20 +216,20 @@ describe("submitting and polling", () => {
 describe("Pixverse refusing a submission", () => {
   test("[sim:blocked] is refused as moderation with ErrCode 500063", async () => {
     const { pool } = await ready();
-    const result = await pool.submit({ kind: "t2v", prompt: "something [sim:blocked]" }, SUBMIT_BUDGET);
+    const result = await pool.submit({ kind: "t2v", prompt: "something [sim:blocked]", settings: TEST_SETTINGS }, SUBMIT_BUDGET);
     expect(result).toMatchObject({ ok: false, kind: "moderation", code: 500063 });
   });
 
   test("a prompt over 5000 characters is bad_input (400018)", async () => {
     const { pool } = await ready();
-    const result = await pool.submit({ kind: "t2v", prompt: "x".repeat(5001) }, SUBMIT_BUDGET);
+    const result = await pool.submit({ kind: "t2v", prompt: "x".repeat(5001), settings: TEST_SETTINGS }, SUBMIT_BUDGET);
     expect(result).toMatchObject({ ok: false, kind: "bad_input", code: 400018 });
   });
 
   test("an image wider than 4000 px is refused at upload as bad_input and nothing is submitted", async () => {
     const { pool } = await ready();
     const image = { name: "image.png", mimeType: "image/png", buffer: Buffer.from(pngHeader(5000, 10)) };
-    const result = await pool.submit({ kind: "i2v", prompt: "too wide", image }, SUBMIT_BUDGET);
+    const result = await pool.submit({ kind: "i2v", prompt: "too wide", settings: TEST_SETTINGS, image }, SUBMIT_BUDGET);
     expect(result).toMatchObject({ ok: false, kind: "bad_input", code: 500033 });
     expect((await stats(sim)).submissions).toEqual({ t2v: 0, i2v: 0 });
   });
@@ -240,42 +241,42 @@ describe("Pixverse refusing a submission", () => {
     test(`the ${fault} fault (${code}) maps to ${kind} and the next submission goes through`, async () => {
       const { pool } = await ready();
       await simPost(sim, "/faults", { [fault]: 1 });
-      expect(await pool.submit({ kind: "t2v", prompt: "refused" }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind, code });
-      await submitOk(pool, { kind: "t2v", prompt: "accepted" });
+      expect(await pool.submit({ kind: "t2v", prompt: "refused", settings: TEST_SETTINGS }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind, code });
+      await submitOk(pool, { kind: "t2v", prompt: "accepted", settings: TEST_SETTINGS });
     });
   }
 
   test("more generations than the plan allows are refused as concurrency (500044)", async () => {
     await addAccount(sim, { email: EMAIL, password: PASSWORD, concurrency: 1 });
     const { pool } = await ready();
-    expect(pool.capacity()).toBe(1);
-    await submitOk(pool, { kind: "t2v", prompt: "first [sim:slow]" });
-    expect(await pool.submit({ kind: "t2v", prompt: "second" }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "concurrency", code: 500044 });
+    expect((await pool.capacity(1000)).slots).toBe(1);
+    await submitOk(pool, { kind: "t2v", prompt: "first [sim:slow]", settings: TEST_SETTINGS });
+    expect(await pool.submit({ kind: "t2v", prompt: "second", settings: TEST_SETTINGS }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "concurrency", code: 500044 });
   });
 
   test("capacity follows the plan's gen_simultaneously", async () => {
     await addAccount(sim, { email: EMAIL, password: PASSWORD, concurrency: 5 });
     const { pool } = await ready();
-    expect(pool.capacity()).toBe(5);
+    expect((await pool.capacity(1000)).slots).toBe(5);
   });
 
   test("out of credits pauses the account; it resumes when credits are back", async () => {
     const { pool, account } = await ready();
     await simPost(sim, "/faults", { credits: 1 });
-    expect(await pool.submit({ kind: "t2v", prompt: "no credits" }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "credits", code: 500043 });
+    expect(await pool.submit({ kind: "t2v", prompt: "no credits", settings: TEST_SETTINGS }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "credits", code: 500043 });
     expect(account.status().state).toBe("paused_credits");
     // The simulator's balance is still plenty: the next submission finds credits and goes through.
-    await submitOk(pool, { kind: "t2v", prompt: "credits are back" });
+    await submitOk(pool, { kind: "t2v", prompt: "credits are back", settings: TEST_SETTINGS });
     expect(account.status().state).toBe("ready");
   });
 
   test("a paused account answers credits without touching Pixverse until the recheck is due", async () => {
     await addAccount(sim, { email: EMAIL, password: PASSWORD, credits: 0 });
     const { pool, account } = await ready({ tuning: { creditsRecheckMs: 60_000 } });
-    expect(await pool.submit({ kind: "t2v", prompt: "first" }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "credits" });
+    expect(await pool.submit({ kind: "t2v", prompt: "first", settings: TEST_SETTINGS }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "credits" });
     expect(account.status().state).toBe("paused_credits");
     const refusedBefore = (await stats(sim)).refused;
-    expect(await pool.submit({ kind: "t2v", prompt: "second" }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "credits" });
+    expect(await pool.submit({ kind: "t2v", prompt: "second", settings: TEST_SETTINGS }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "credits" });
     expect((await stats(sim)).refused).toEqual(refusedBefore);
   });
 });
@@ -284,7 +285,7 @@ describe("lost sessions", () => {
   test("a kicked session is noticed at submission, logged into again, and the submission goes through", async () => {
     const { pool } = await ready();
     await simPost(sim, "/kick", { email: EMAIL });
-    await submitOk(pool, { kind: "t2v", prompt: "after the kick" });
+    await submitOk(pool, { kind: "t2v", prompt: "after the kick", settings: TEST_SETTINGS });
     const s = await stats(sim);
     expect(s.logins).toBe(2);
     expect(s.kicks).toBe(1);
@@ -293,9 +294,9 @@ describe("lost sessions", () => {
 
   test("a kicked session is noticed by a poll, which logs in again and answers", async () => {
     const { pool } = await ready();
-    const id = await submitOk(pool, { kind: "t2v", prompt: "before the kick" });
+    const id = await submitOk(pool, { kind: "t2v", prompt: "before the kick", settings: TEST_SETTINGS });
     await simPost(sim, "/kick", { email: EMAIL });
-    const videos = await pool.poll([id], 15_000);
+    const videos = (await pool.poll([id], 15_000)).videos;
     expect(videos.map((v) => v.id)).toEqual([id]);
     expect((await stats(sim)).logins).toBe(2);
   });
@@ -303,7 +304,7 @@ describe("lost sessions", () => {
   test("within the re-login cooldown a lost session is not logged into again", async () => {
     const { pool, account } = await ready({ tuning: { reloginCooldownMs: 60_000 } });
     await simPost(sim, "/kick", { email: EMAIL });
-    const result = await pool.submit({ kind: "t2v", prompt: "during the cooldown" }, SUBMIT_BUDGET);
+    const result = await pool.submit({ kind: "t2v", prompt: "during the cooldown", settings: TEST_SETTINGS }, SUBMIT_BUDGET);
     expect(result).toMatchObject({ ok: false, kind: "session" });
     expect(account.status()).toMatchObject({ state: "signed_out" });
     expect(account.status().detail).toContain("cooldown");
@@ -320,12 +321,12 @@ describe("human check", () => {
     expect(account.status().detail).toContain("HEADLESS=false");
     const hint = lines().find((l) => l.msg === "login needs a person");
     expect(String(hint?.action)).toContain("solve-human-check");
-    expect(await pool.submit({ kind: "t2v", prompt: "waits" }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "unavailable" });
+    expect(await pool.submit({ kind: "t2v", prompt: "waits", settings: TEST_SETTINGS }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "unavailable" });
     // The automation never ticks the box itself.
     expect((await control(sim, "/stats")).json.humanCheck).toEqual({ on: true, solved: false });
     await simPost(sim, "/solve-human-check", {});
     await eventually(async () => (account.status().state === "ready" ? true : undefined), 15_000, "ready after the check");
-    await submitOk(pool, { kind: "t2v", prompt: "after a person helped" });
+    await submitOk(pool, { kind: "t2v", prompt: "after a person helped", settings: TEST_SETTINGS });
   });
 
   test("headless: a check nobody solves is tried again on a fresh login page", async () => {
@@ -343,19 +344,19 @@ describe("reconciling an unknown outcome", () => {
   test("finds the video a submission created, by prompt and time", async () => {
     const { pool } = await ready();
     const submittedAt = Date.now();
-    const id = await submitOk(pool, { kind: "t2v", prompt: "reconcile me" });
+    const id = await submitOk(pool, { kind: "t2v", prompt: "reconcile me", settings: TEST_SETTINGS });
     expect(await pool.reconcile("reconcile me", submittedAt, new Set(), 10_000)).toEqual({ kind: "found", pixverseId: id });
   });
 
   test("answers absent for a prompt never submitted, once the list reaches back far enough", async () => {
     const { pool } = await ready();
-    await submitOk(pool, { kind: "t2v", prompt: "something else" });
+    await submitOk(pool, { kind: "t2v", prompt: "something else", settings: TEST_SETTINGS });
     expect(await pool.reconcile("never sent", Date.now() - 1000, new Set(), 10_000)).toEqual({ kind: "absent" });
   });
 
   test("never matches an id already reported for another job, nor a video older than the submission", async () => {
     const { pool } = await ready({ tuning: { reconcileSkewMs: 0 } });
-    const id = await submitOk(pool, { kind: "t2v", prompt: "same words" });
+    const id = await submitOk(pool, { kind: "t2v", prompt: "same words", settings: TEST_SETTINGS });
     expect(await pool.reconcile("same words", Date.now() - 60_000, new Set([id]), 10_000)).toEqual({ kind: "absent" });
     expect(await pool.reconcile("same words", Date.now() + 5_000, new Set(), 10_000)).toEqual({ kind: "absent" });
   });

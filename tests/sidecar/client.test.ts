@@ -1,5 +1,6 @@
 // The sidecar as the service runs it: a child process over Bun IPC, driven through SidecarGenerator,
 // against the simulator in real Chromium; crashes and hangs included.
+import { TEST_SETTINGS } from "../support/settings.ts";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
 import type { PixverseVideo } from "../../src/domain/status.ts";
 import { mapPixverseVideo } from "../../src/domain/status.ts";
@@ -67,7 +68,7 @@ async function finished(gen: SidecarGenerator, ids: string[]): Promise<Map<strin
   const urls = new Map<string, string>();
   await eventually(
     async () => {
-      const videos: Map<string, PixverseVideo> = await gen.poll(ids.filter((id) => !urls.has(id)));
+      const { videos } = await gen.poll(ids.filter((id) => !urls.has(id)));
       for (const [id, video] of videos) {
         const outcome = mapPixverseVideo(video);
         if (outcome.kind === "succeeded") urls.set(id, outcome.url);
@@ -84,11 +85,12 @@ async function finished(gen: SidecarGenerator, ids: string[]): Promise<Map<strin
 test("text and image videos go through the sidecar process and poll to fetchable URLs", async () => {
   const { gen } = await sidecar();
   await untilHealth(gen, "ready");
-  expect(await gen.capacity()).toBe(2);
-  const text = await gen.submit({ jobId: 1, kind: "t2v", prompt: "a harbour at night" });
+  expect((await gen.capacity()).slots).toBe(2);
+  const text = await gen.submit({ jobId: 1, kind: "t2v", prompt: "a harbour at night", settings: TEST_SETTINGS });
   const image = await gen.submit({
     jobId: 2,
     kind: "i2v",
+    settings: TEST_SETTINGS,
     prompt: "the pixel glows",
     image: { bytes: TINY_PNG, type: "png", width: 1, height: 1 },
   });
@@ -106,7 +108,7 @@ test("a second sidecar started with the same session directory does not log in a
   await untilHealth(second.gen, "ready");
   expect(second.gen.health().detail).toContain("saved session reused");
   expect((await stats(sim)).logins).toBe(1);
-  expect((await second.gen.submit({ jobId: 1, kind: "t2v", prompt: "no second login" })).ok).toBe(true);
+  expect((await second.gen.submit({ jobId: 1, kind: "t2v", prompt: "no second login", settings: TEST_SETTINGS })).ok).toBe(true);
 });
 
 test("kill -9 of the sidecar between click and answer: unknown_outcome, a new sidecar, and reconcile finds the one video", async () => {
@@ -117,7 +119,7 @@ test("kill -9 of the sidecar between click and answer: unknown_outcome, a new si
   await untilHealth(gen, "ready");
   const firstPid = gen.pid!;
   const submittedAt = new Date();
-  const submitting = gen.submit({ jobId: 41, kind: "t2v", prompt });
+  const submitting = gen.submit({ jobId: 41, kind: "t2v", prompt, settings: TEST_SETTINGS });
   const answer = JSON.parse(await proxy.held) as { ErrCode: number; Resp: { video_id: number } };
   expect(answer.ErrCode).toBe(0);
   process.kill(firstPid, "SIGKILL");
@@ -140,7 +142,7 @@ test("kill -9 before the request reached Pixverse: reconcile says unknown during
   await untilHealth(gen, "ready");
   const firstPid = gen.pid!;
   const submittedAt = new Date();
-  const submitting = gen.submit({ jobId: 42, kind: "t2v", prompt });
+  const submitting = gen.submit({ jobId: 42, kind: "t2v", prompt, settings: TEST_SETTINGS });
   await proxy.held;
   process.kill(firstPid, "SIGKILL");
   expect(await submitting).toMatchObject({ ok: false, kind: "unknown_outcome" });
@@ -162,7 +164,7 @@ test("no answer after the click: unknown_outcome, and reconcile waits for the su
   const { gen } = await sidecar({ url: proxy.url, tuning: { createAnswerTimeoutMs: 3_000 } });
   await untilHealth(gen, "ready");
   const submittedAt = new Date();
-  const submitting = gen.submit({ jobId: 43, kind: "t2v", prompt });
+  const submitting = gen.submit({ jobId: 43, kind: "t2v", prompt, settings: TEST_SETTINGS });
   const answer = JSON.parse(await proxy.held) as { Resp: { video_id: number } };
   // The sidecar is still waiting for the answer: it will not say absent (or found) meanwhile.
   expect(await gen.reconcile({ jobId: 43, kind: "t2v", prompt, submittedAt })).toMatchObject({ kind: "unknown", message: expect.stringContaining("under way") });
@@ -178,7 +180,7 @@ test("a sidecar that stops answering is killed and replaced", async () => {
   process.kill(frozenPid, "SIGSTOP");
   await eventually(async () => (gen.pid !== null && gen.pid !== frozenPid && gen.health().ready ? true : undefined), 30_000, "a replacement sidecar");
   expect(() => process.kill(frozenPid, 0)).toThrow();
-  expect((await gen.submit({ jobId: 1, kind: "t2v", prompt: "after the hang" })).ok).toBe(true);
+  expect((await gen.submit({ jobId: 1, kind: "t2v", prompt: "after the hang", settings: TEST_SETTINGS })).ok).toBe(true);
 });
 
 test("a submission sent while the sidecar is down waits for the new one and goes through", async () => {
@@ -187,7 +189,7 @@ test("a submission sent while the sidecar is down waits for the new one and goes
   const pid = gen.pid!;
   process.kill(pid, "SIGKILL");
   await eventually(async () => (gen.pid !== pid ? true : undefined), 10_000, "the exit to be noticed");
-  const result = await gen.submit({ jobId: 7, kind: "t2v", prompt: "during the restart" });
+  const result = await gen.submit({ jobId: 7, kind: "t2v", prompt: "during the restart", settings: TEST_SETTINGS });
   expect(result.ok, JSON.stringify(result)).toBe(true);
   expect((await stats(sim)).prompts.filter((p) => p.prompt === "during the restart")).toHaveLength(1);
 });
@@ -198,10 +200,10 @@ test("headless human check: readiness says needs_human until a person solves it,
   await untilHealth(gen, "needs_human");
   expect(gen.health()).toMatchObject({ ready: false });
   expect(gen.health().detail).toContain("HEADLESS=false");
-  expect(await gen.submit({ jobId: 1, kind: "t2v", prompt: "must wait" })).toMatchObject({ ok: false, kind: "unavailable" });
+  expect(await gen.submit({ jobId: 1, kind: "t2v", prompt: "must wait", settings: TEST_SETTINGS })).toMatchObject({ ok: false, kind: "unavailable" });
   await simPost(sim, "/solve-human-check", {});
   await untilHealth(gen, "ready");
-  expect((await gen.submit({ jobId: 2, kind: "t2v", prompt: "after the person" })).ok).toBe(true);
+  expect((await gen.submit({ jobId: 2, kind: "t2v", prompt: "after the person", settings: TEST_SETTINGS })).ok).toBe(true);
   expect((await stats(sim)).prompts.map((p) => p.prompt)).toEqual(["after the person"]);
 });
 
@@ -210,7 +212,7 @@ test("a wrong password shows in readiness as login_failed and the sidecar does n
   await untilHealth(gen, "login_failed");
   const pid = gen.pid;
   expect(gen.health().detail).toContain("check EMAIL and PASSWORD");
-  expect(await gen.submit({ jobId: 1, kind: "t2v", prompt: "never" })).toMatchObject({ ok: false, kind: "unavailable" });
+  expect(await gen.submit({ jobId: 1, kind: "t2v", prompt: "never", settings: TEST_SETTINGS })).toMatchObject({ ok: false, kind: "unavailable" });
   expect(gen.pid).toBe(pid);
   expect((await stats(sim)).failedLogins).toBe(1);
 });
@@ -222,5 +224,5 @@ test("closing the generator ends the sidecar process", async () => {
   await gen.close();
   expect(() => process.kill(pid, 0)).toThrow();
   expect(gen.health()).toEqual({ ready: false, state: "closed" });
-  expect(await gen.submit({ jobId: 1, kind: "t2v", prompt: "after close" })).toMatchObject({ ok: false, kind: "unavailable" });
+  expect(await gen.submit({ jobId: 1, kind: "t2v", prompt: "after close", settings: TEST_SETTINGS })).toMatchObject({ ok: false, kind: "unavailable" });
 });

@@ -1,5 +1,6 @@
 // The headed fallback, in a real visible Chromium on a virtual display (Xvfb): when the login page asks for
 // a human, the sidecar waits for a person at the open window, then carries on.
+import { TEST_SETTINGS } from "../support/settings.ts";
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
@@ -58,7 +59,7 @@ test("headed: a visible browser waits at the human check for a person, then the 
     // The person ticks the box in the window (the simulator's page reports it like a click).
     await simPost(sim, "/solve-human-check", {});
     await eventually(async () => (account.status().state === "ready" ? true : undefined), 20_000, "ready after the person");
-    const answer = await pool.submit({ kind: "t2v", prompt: "made after a person signed in" }, 20_000);
+    const answer = await pool.submit({ kind: "t2v", prompt: "made after a person signed in", settings: TEST_SETTINGS }, 20_000);
     expect(answer.ok, JSON.stringify(answer)).toBe(true);
   } finally {
     await pool.close();

@@ -1,5 +1,6 @@
 // The service forces Pixverse's UI into English, even in a browser or on a machine that asks for Russian;
 // the simulator shows Russian to a browser that asks for it, so these tests can tell the difference.
+import { TEST_SETTINGS } from "../support/settings.ts";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
 import { chromium, type Browser } from "playwright-core";
 import { ACCEPT_LANGUAGE, LanguageError, newEnglishContext, pageLanguage, verifyEnglish } from "../../src/sidecar/browser.ts";
@@ -68,7 +69,7 @@ test("on a machine whose language is Russian the sidecar's browser signs in and 
   pools.push(pool);
   const account = pool.accounts[0]!;
   expect(await account.waitUntilSignedIn(15_000), JSON.stringify(account.status())).toBe(true);
-  const result = await pool.submit({ kind: "t2v", prompt: "по-русски, but the UI is English" }, 20_000);
+  const result = await pool.submit({ kind: "t2v", prompt: "по-русски, but the UI is English", settings: TEST_SETTINGS }, 20_000);
   expect(result.ok, JSON.stringify(result)).toBe(true);
   expect((await stats(sim)).logins).toBe(1);
 });

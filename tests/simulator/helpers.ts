@@ -63,7 +63,7 @@ export async function login(sim: Simulator, username: string, password: string):
   return res.Resp.Result.Token as string;
 }
 
-/** A t2v body as the web app composes it (spec/pixverse-web.md "Creating a video"). */
+/** A t2v body as the web app composes it (docs/PIXVERSE.md "Creating a video"). */
 export function t2vBody(prompt: string, extra: Record<string, unknown> = {}) {
   return { prompt, model: "v5", duration: 5, quality: "360p", aspect_ratio: "16:9", create_count: 1, seed: 7, ...extra };
 }

@@ -1,4 +1,4 @@
-// Signing in and sessions over the JSON API: the ErrCodes of spec/pixverse-web.md "Signing in".
+// Signing in and sessions over the JSON API: the ErrCodes of docs/PIXVERSE.md "Signing in".
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { startSimulator, type Simulator } from "../../src/simulator/server.ts";
 import { addAccount, api, control, login, manualClock, reset, submitT2v } from "./helpers.ts";

@@ -1,16 +1,22 @@
 // A VideoGenerator whose answers the test scripts: what each submission returns, what each poll reports,
 // what reconciliation finds. It records every call, so tests can assert "never submitted twice".
 import type {
+  Capacity,
+  PollResult,
   ReconcileRequest,
   ReconcileResult,
   SubmitRequest,
   SubmitResult,
   VideoGenerator,
-} from "../../src/dispatcher/generator.ts";
+} from "../../src/domain/generator.ts";
 import type { PixverseVideo } from "../../src/domain/status.ts";
 
 export class ScriptedGenerator implements VideoGenerator {
   cap = 2;
+  /** What Pixverse's own list shows running (null: no fresh view, the queue counts its rows). */
+  busyAtPixverse: number | null = null;
+  /** Ids Pixverse answers 500008 for. */
+  readonly gone = new Set<string>();
   readonly submitted: SubmitRequest[] = [];
   readonly polled: string[][] = [];
   readonly reconciled: ReconcileRequest[] = [];
@@ -20,8 +26,8 @@ export class ScriptedGenerator implements VideoGenerator {
   readonly videos = new Map<string, PixverseVideo>();
   private nextId = 400_000_000_000_000;
 
-  async capacity(): Promise<number> {
-    return this.cap;
+  async capacity(): Promise<Capacity> {
+    return { slots: this.cap, busy: this.busyAtPixverse };
   }
 
   async submit(request: SubmitRequest): Promise<SubmitResult> {
@@ -34,14 +40,22 @@ export class ScriptedGenerator implements VideoGenerator {
     return { ok: true, pixverseId: id };
   }
 
-  async poll(ids: string[]): Promise<Map<string, PixverseVideo>> {
+  async poll(ids: string[]): Promise<PollResult> {
     this.polled.push(ids);
-    const out = new Map<string, PixverseVideo>();
+    const videos = new Map<string, PixverseVideo>();
+    const gone = new Set<string>();
     for (const id of ids) {
       const v = this.videos.get(id);
-      if (v) out.set(id, { ...v });
+      if (v) videos.set(id, { ...v });
+      else if (this.gone.has(id)) gone.add(id);
     }
-    return out;
+    return { videos, gone };
+  }
+
+  /** Pixverse forgets a video: absent from the list, `list/detail` 500008. */
+  forget(id: string): void {
+    this.videos.delete(id);
+    this.gone.add(id);
   }
 
   async reconcile(request: ReconcileRequest): Promise<ReconcileResult> {

@@ -1,5 +1,5 @@
 // Shared by every simulator page: language, the API helper (headers as the real web app sends them,
-// spec/pixverse-web.md "Signing in"), and small UI helpers. Plain browser JavaScript, no build step.
+// docs/PIXVERSE.md "Signing in"), and small UI helpers. Plain browser JavaScript, no build step.
 (function () {
   "use strict";
   var dictionaries = JSON.parse(document.getElementById("sim-i18n").textContent);

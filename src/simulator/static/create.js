@@ -1,6 +1,6 @@
 // The creation page: text or image mode; in image mode a chosen file is uploaded at once (upload token,
 // the bytes to the storage stand-in, media record), then Create posts video/t2v or video/i2v with a body
-// shaped like the real web app's (spec/pixverse-web.md "Creating a video").
+// shaped like the real web app's (docs/PIXVERSE.md "Creating a video").
 (function () {
   "use strict";
   var sim = window.sim;

@@ -1,19 +1,22 @@
 // The seam between the queue and whatever makes videos: the browser sidecar in production and the demo,
 // a scripted double in tests. The dispatcher knows nothing else about Pixverse.
-import type { PixverseVideo } from "../domain/status.ts";
-import type { ImageType } from "../domain/limits.ts";
+import type { PixverseVideo } from "./status.ts";
+import type { ImageType } from "./limits.ts";
+import type { GenerationSettings } from "./settings.ts";
 
 export interface SubmitRequest {
   jobId: number;
   kind: "t2v" | "i2v";
   prompt: string;
+  /** The operator's defaults overlaid with the caller's choices (domain/settings.ts). */
+  settings: GenerationSettings;
   /** Present for i2v: the bytes as accepted by the API. */
   image?: { bytes: Uint8Array; type: ImageType; width: number; height: number };
 }
 
 /**
  * Why a submission did not produce a Pixverse id. Each kind tells the dispatcher what to do
- * (spec/pixverse-web.md "Error codes at submission"):
+ * (docs/PIXVERSE.md "Error codes at submission"):
  * - `concurrency`   Pixverse's slots are full (500044): requeue without counting an attempt.
  * - `overloaded`    Pixverse asks to try later (500069/500045): retry with backoff.
  * - `credits`       credits or the monthly limit are used up: pause the account; the job waits.
@@ -49,12 +52,26 @@ export interface ReconcileRequest {
 /** `found`: Pixverse has it; `absent`: certainly never created, safe to submit; `unknown`: ask again later. */
 export type ReconcileResult = { kind: "found"; pixverseId: string } | { kind: "absent" } | { kind: "unknown"; message: string };
 
+/**
+ * Room at Pixverse. `slots`: generations that may run at once (the plan's gen_simultaneously, or a configured
+ * cap). `busy`: generations running there as Pixverse's own list shows them (including videos a person
+ * started by hand on the account), or null when that view is not fresh; the queue then counts its own rows.
+ */
+export interface Capacity {
+  slots: number;
+  busy: number | null;
+}
+
+/** One round of polling: each id Pixverse reported, and the ids it says it no longer has (`500008`). */
+export interface PollResult {
+  videos: Map<string, PixverseVideo>;
+  gone: Set<string>;
+}
+
 export interface VideoGenerator {
-  /** How many generations may run at Pixverse at once (the plan's gen_simultaneously, or a configured cap). */
-  capacity(): Promise<number>;
+  capacity(): Promise<Capacity>;
   submit(request: SubmitRequest): Promise<SubmitResult>;
-  /** One round of polling: the current state of each given Pixverse id that could be found. */
-  poll(pixverseIds: string[]): Promise<Map<string, PixverseVideo>>;
+  poll(pixverseIds: string[]): Promise<PollResult>;
   reconcile(request: ReconcileRequest): Promise<ReconcileResult>;
   /** Health for /ready: e.g. `{ready:false, reason:"needs_human"}`. */
   health(): { ready: boolean; state: string; detail?: string };
