@@ -1,5 +1,6 @@
 // Benchmark of the whole pipeline against the simulator: the real service process, its sidecar and real
-// Chromium. Prints figures; asserts nothing. Run: `bun bench/pipeline.ts` (env knobs below).
+// Chromium. Prints figures; asserts nothing. Run: `bun bench/pipeline.ts` (env knobs below); the submission
+// path is the service's default (page-api) unless PIXVERSE_SUBMIT=ui.
 //
 //  A. utilisation: N jobs queued at once, concurrency C, generation time T → Pixverse slots busy while work
 //     waits, and ideal makespan ⌈N/C⌉·T ÷ measured.                       target ≥ 95 %
@@ -21,6 +22,7 @@ const LATENCY_JOBS = env("LATENCY_JOBS", 40);
 const RSS_JOBS = env("RSS_JOBS", 1000);
 const ACCOUNT = { email: "bench@example.com", password: "bench-password" };
 const APP = "com.example.bench";
+const SUBMIT = process.env.PIXVERSE_SUBMIT === "ui" ? "ui" : "page-api";
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const pct = (xs: number[], p: number) => {
@@ -44,6 +46,7 @@ async function withService<T>(sim: Simulator, concurrency: number, run: (s: Serv
     MAX_ACTIVE_VIDEOS_PER_USER: "1000000",
     MAX_QUEUE_DEPTH: "1000000",
     LOG_LEVEL: "info",
+    PIXVERSE_SUBMIT: SUBMIT,
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   });
   try {
@@ -192,7 +195,7 @@ async function phase(generationMs: number, concurrency: number, run: (sim: Simul
   }
 }
 
-out(`pipeline benchmark — ${new Date().toISOString()}, ${navigator.hardwareConcurrency} cores, database: ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`);
+out(`pipeline benchmark — ${new Date().toISOString()}, ${navigator.hardwareConcurrency} cores, database: ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}, submission path: ${SUBMIT}`);
 const only = process.env.ONLY ?? "ABCD";
 if (only.includes("A")) await phase(T, C, utilisation, 0);
 if (only.includes("B") || only.includes("C")) await phase(1000, 16, latency);

@@ -1,6 +1,7 @@
 // Entry point: load config once → database (migrated) → generator (+ simulator in demo mode) → dispatcher →
 // HTTP server. SIGTERM/SIGINT drain: stop accepting, let submissions in progress finish, close everything.
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { openDatabase, ping } from "./db/client.ts";
@@ -10,6 +11,7 @@ import { createApp } from "./app.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher/dispatcher.ts";
 import type { VideoGenerator } from "./domain/generator.ts";
 import { createSidecarGenerator } from "./sidecar/client.ts";
+import { expectedCredits } from "./sidecar/pixverse.ts";
 import type { ReadinessReport } from "./http/routes/health.ts";
 
 /** The demo account that the bundled simulator creates; it exists only inside the simulator. */
@@ -27,6 +29,8 @@ async function startGenerator(config: Config, logger: Logger): Promise<{ generat
       generationMs: config.SIM_GENERATION_MS,
       email: DEMO_ACCOUNT.email,
       password: DEMO_ACCOUNT.password,
+      // A restarted demo still has the videos it was making; they finish on their own schedule.
+      stateFile: join(config.DATA_DIR, "simulator", "state.json"),
       logger: logger.child({ component: "simulator" }),
     });
     const banner = [
@@ -93,6 +97,14 @@ async function main(): Promise<void> {
 
   const gen = await startGenerator(config, logger);
   if (gen.generator) {
+    const cost = expectedCredits(config.generation);
+    logger.info("generation settings (callers may choose model, quality, duration, aspect_ratio, seed, negative_prompt)", {
+      submit: config.PIXVERSE_SUBMIT,
+      create_path: config.PIXVERSE_CREATE_PATH,
+      ...config.generation,
+      expected_credits_per_video: cost.credits ?? "unknown for this quality",
+      ...(cost.extras.length > 0 ? { plus_unpriced_extras: cost.extras } : {}),
+    });
     dispatcher = createDispatcher({
       repo,
       generator: gen.generator,
@@ -124,6 +136,7 @@ async function main(): Promise<void> {
     videos,
     logger,
     limits: { generationsPerMinute: config.RATE_LIMIT_GENERATIONS_PER_MINUTE, statusPerMinute: config.RATE_LIMIT_STATUS_PER_MINUTE },
+    allowed: config.allowed,
     readiness,
   });
   const server = Bun.serve({

@@ -72,3 +72,46 @@ test("a limit past what PostgreSQL's int4 holds stops start-up naming it; the la
     expect((error as ConfigError).problems.join("\n")).toContain(name);
   }
 });
+
+test("generation settings are explicit and cheap by default: audio and multi-shot off, submitted through the page's API", () => {
+  const c = loadConfig({});
+  expect(c.generation).toEqual({ model: "v5.6", quality: "360p", duration: 5, aspectRatio: "16:9", audio: false, multiShot: false });
+  expect(c.PIXVERSE_SUBMIT).toBe("page-api");
+  expect(c.PIXVERSE_CREATE_PATH).toBe("/creation/video");
+  expect(c.allowed.durations).toEqual([5, 8, 10]);
+});
+
+test("the operator's settings and lists are read, lists trimmed of spaces", () => {
+  const c = loadConfig({
+    PIXVERSE_MODEL: "v6",
+    PIXVERSE_MODELS: "v6, v5.6",
+    PIXVERSE_QUALITY: "720p",
+    PIXVERSE_DURATION: "8",
+    PIXVERSE_AUDIO: "true",
+    PIXVERSE_MULTI_SHOT: "1",
+    PIXVERSE_SUBMIT: "ui",
+  });
+  expect(c.generation).toMatchObject({ model: "v6", quality: "720p", duration: 8, audio: true, multiShot: true });
+  expect(c.allowed.models).toEqual(["v6", "v5.6"]);
+  expect(c.PIXVERSE_SUBMIT).toBe("ui");
+});
+
+test.each([
+  [{ PIXVERSE_MODEL: "v9" }, "PIXVERSE_MODEL"],
+  [{ PIXVERSE_QUALITY: "4k" }, "PIXVERSE_QUALITY"],
+  [{ PIXVERSE_DURATION: "7" }, "PIXVERSE_DURATION"],
+  [{ PIXVERSE_ASPECT_RATIO: "2:1" }, "PIXVERSE_ASPECT_RATIO"],
+  [{ PIXVERSE_DURATIONS: "5,abc" }, "PIXVERSE_DURATIONS"],
+  [{ PIXVERSE_ASPECT_RATIOS: "16:9,wide" }, "PIXVERSE_ASPECT_RATIOS"],
+  [{ PIXVERSE_SUBMIT: "clicks" }, "PIXVERSE_SUBMIT"],
+  [{ PIXVERSE_CREATE_PATH: "creation" }, "PIXVERSE_CREATE_PATH"],
+] as const)("a default outside its list or a bad list stops start-up naming the variable (%o)", (env, name) => {
+  let error: unknown;
+  try {
+    loadConfig(env);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  expect((error as ConfigError).problems.join("\n")).toContain(name);
+});

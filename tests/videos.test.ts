@@ -25,3 +25,12 @@ test("announces each accepted video once committed, and not a refused one", asyn
   expect(accepted).toEqual([1]);
   expect((await videos.status(1))?.state).toBe("queued");
 });
+
+test("passes a video's settings through to the store, and stores none for a video without", async () => {
+  const repo = createVideoRepository(fresh.database);
+  const videos = createVideoService(repo, { limits: { maxActivePerUser: 10, maxQueueDepth: 10, deadlineMinutes: 30 } });
+  const v = { appBundleId: "com.x", apphudUserId: "settings", clientIp: null, kind: "t2v" as const, prompt: "p" };
+  const [a, b] = await Promise.all([videos.create({ ...v, settings: { model: "v6", seed: 0 } }), videos.create(v)]);
+  expect((await repo.findJob(a.ok ? a.id : -1))?.settings).toEqual({ model: "v6", seed: 0 });
+  expect((await repo.findJob(b.ok ? b.id : -1))?.settings).toBeNull();
+});

@@ -1,6 +1,7 @@
 // The database schema: `videos` is both the record of every request and the job queue.
 import { sql } from "drizzle-orm";
-import { bigint, customType, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, customType, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import type { RequestedSettings } from "../domain/settings.ts";
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => "bytea" });
 
@@ -13,6 +14,11 @@ export const videos = pgTable(
     clientIp: text("client_ip"),
     kind: text("kind", { enum: ["t2v", "i2v"] }).notNull(),
     prompt: text("prompt").notNull(),
+    /**
+     * What the caller chose for this video (model, quality, duration, aspectRatio, seed, negativePrompt; only
+     * the keys given); null when nothing was chosen: the operator's defaults apply at submission.
+     */
+    settings: jsonb("settings").$type<RequestedSettings>(),
     state: text("state", {
       enum: ["queued", "submitting", "generating", "succeeded", "failed", "moderated", "deleted"],
     })

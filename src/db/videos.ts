@@ -13,6 +13,8 @@ export interface NewVideo {
   clientIp: string | null;
   kind: "t2v" | "i2v";
   prompt: string;
+  /** What the caller chose (only the keys given); absent or null: the operator's defaults, stored as null. */
+  settings?: RequestedSettings | null;
   image?: { bytes: Uint8Array; type: ImageType; width: number; height: number };
 }
 
@@ -98,7 +100,7 @@ function int4(n: number): string {
 }
 
 const JOB_COLUMNS = sql.raw(
-  "id, kind, prompt, state, attempts, pixverse_video_id, pixverse_status, account, submitted_at, created_at, deadline_at",
+  "id, kind, prompt, state, attempts, pixverse_video_id, pixverse_status, account, settings, submitted_at, created_at, deadline_at",
 );
 
 /** The repository over an open database; on PostgreSQL, text-only inserts use its held connection. */
@@ -110,8 +112,9 @@ export function createVideoRepository(database: Pick<Database, "db" | "held">) {
      * per-user and queue-depth limits exactly. Outcomes come back in the order of `batch`.
      */
     async insertBatch(batch: NewVideo[], limits: InsertLimits): Promise<InsertOutcome[]> {
+      // `s` is left out (undefined) for a request without settings: the function reads it as null.
       const payload = JSON.stringify(
-        batch.map((v, i) => ({ o: i, a: v.appBundleId, u: v.apphudUserId, ip: v.clientIp, k: v.kind, p: v.prompt })),
+        batch.map((v, i) => ({ o: i, a: v.appBundleId, u: v.apphudUserId, ip: v.clientIp, k: v.kind, p: v.prompt, s: v.settings ?? undefined })),
       );
       const accept = async (t: Db) =>
         toOutcomes(

@@ -69,13 +69,16 @@ export type PixverseOutcome =
   | { kind: "moderated"; code: number }
   | { kind: "deleted"; code: number };
 
-// docs/PIXVERSE.md "Polling": video_status mapping (sources disagree; this is our reading).
-const GENERATING_CODES = new Set([0, 2, 5]);
-const MODERATED_CODES = new Set([3, 7]);
-const FAILED_CODES = new Set([-1, 4, 8, 9]);
-const DELETED_CODES = new Set([6]);
+// docs/PIXVERSE.md "Polling": video_status as Pixverse itself defines it [PixVerseAI/cli capabilities.json
+// "done=1; retry=5,9,10; failed=7,8"; PixVerseAI/skills task-management.md: 5 WAITING, 9 QUEUE, 10 PROCESSING,
+// 1 NORMAL, 8 FAILED, 7 NOT_APPROVED; pixsim7 pixverse_status.py: 6 deleted, 17 moderation-filtered].
+// 9 is a queue (busy times, off-peak jobs), never a failure. Any other code is still generating until the
+// job's deadline (and logged with the raw code).
 const DONE = 1;
-const DONE_WHEN_SIZED = 10;
+const GENERATING_CODES = new Set([5, 9, 10]);
+const MODERATED_CODES = new Set([7, 17]);
+const FAILED_CODES = new Set([8]);
+const DELETED_CODES = new Set([6]);
 
 /** A finished video whose URL is Pixverse's placeholder has no output (spec: `…/media/default.mp4` or `.jpg`). */
 export function isPlaceholderUrl(url: string): boolean {
@@ -93,13 +96,12 @@ export function decodeMediaUrl(url: string): string {
 
 export function mapPixverseVideo(video: PixverseVideo): PixverseOutcome {
   const code = video.status;
-  const sized = (video.outputWidth ?? 0) > 0 && (video.outputHeight ?? 0) > 0;
-  if (code === DONE || (code === DONE_WHEN_SIZED && sized)) {
-    if (!video.url) return code === DONE ? { kind: "failed", code } : { kind: "pending" };
+  if (code === DONE) {
+    if (!video.url) return { kind: "failed", code };
     const url = decodeMediaUrl(video.url);
     return isPlaceholderUrl(url) ? { kind: "failed", code } : { kind: "succeeded", url };
   }
-  if (code === DONE_WHEN_SIZED || GENERATING_CODES.has(code)) return { kind: "pending" };
+  if (GENERATING_CODES.has(code)) return { kind: "pending" };
   if (MODERATED_CODES.has(code)) return { kind: "moderated", code };
   if (FAILED_CODES.has(code)) return { kind: "failed", code };
   if (DELETED_CODES.has(code)) return { kind: "deleted", code };

@@ -1,6 +1,7 @@
 // The contract's parameters as zod schemas. Messages name the rule; the field comes from the issue's path.
 import { z } from "zod";
-import { ID_MAX_LENGTH, PROMPT_MAX_CODE_POINTS } from "../domain/limits.ts";
+import { ID_MAX_LENGTH, INT4_MAX, PROMPT_MAX_CODE_POINTS } from "../domain/limits.ts";
+import type { AllowedSettings, RequestedSettings } from "../domain/settings.ts";
 
 /** Unicode code points, not UTF-16 units: 2048 emoji are 2048 characters. */
 export function codePointLength(s: string): number {
@@ -53,8 +54,102 @@ export const videoIdField = z.unknown().transform((v, ctx): number => {
 });
 
 export const ownerSchema = z.object({ app_bundle_id: appBundleIdField, apphud_user_id: apphudUserIdField });
-export const text2videoSchema = ownerSchema.extend({ prompt: promptField });
-export const image2videoFieldsSchema = text2videoSchema;
 export const getStatusSchema = ownerSchema.extend({ video_id: videoIdField });
 
 export type Owner = z.infer<typeof ownerSchema>;
+
+// The optional generation parameters of both POST endpoints. Absent, null, "" or white space only: not
+// chosen (the operator's default applies at submission). Any other value must be one the operator allows.
+// Each is one transform made optional, so an absent key costs no step at all.
+
+/** A negative prompt is as long as a prompt may be. */
+export const NEGATIVE_PROMPT_MAX_CODE_POINTS = PROMPT_MAX_CODE_POINTS;
+/** Pixverse's seeds are non-negative int4 values. */
+export const SEED_MAX = INT4_MAX;
+
+const notGiven = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
+
+/** A string from the operator's list, exactly (no trimming, no case folding). */
+const choiceField = (field: string, allowed: readonly string[]) => {
+  const set = new Set(allowed);
+  const message = `${field} must be one of ${allowed.join(", ")}`;
+  return z.unknown().transform((v, ctx): string | undefined => {
+    if (notGiven(v)) return undefined;
+    if (typeof v === "string" && set.has(v)) return v;
+    ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  }).optional();
+};
+
+/** A whole number as a JSON number or a string of decimal digits (forms and the query send strings). */
+const wholeNumber = (v: unknown): number =>
+  typeof v === "number" ? (Number.isInteger(v) ? v : NaN) : typeof v === "string" && /^[0-9]+$/.test(v) ? Number(v) : NaN;
+
+const durationField = (allowed: readonly number[]) => {
+  const message = `duration must be one of ${allowed.join(", ")} (seconds, a whole number)`;
+  return z.unknown().transform((v, ctx): number | undefined => {
+    if (notGiven(v)) return undefined;
+    const n = wholeNumber(v);
+    if (allowed.includes(n)) return n;
+    ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  }).optional();
+};
+
+const seedField = z.unknown().transform((v, ctx): number | undefined => {
+  if (notGiven(v)) return undefined;
+  const n = wholeNumber(v);
+  if (n >= 0 && n <= SEED_MAX) return n === 0 ? 0 : n; // -0 (a JSON "-0") is 0
+  ctx.addIssue({ code: "custom", message: `seed must be a whole number from 0 to ${SEED_MAX}` });
+  return z.NEVER;
+}).optional();
+
+const negativePromptField = z.unknown().transform((v, ctx): string | undefined => {
+  if (notGiven(v)) return undefined;
+  let problem: string;
+  if (typeof v !== "string") problem = "negative_prompt must be a string";
+  else if (!storable(v)) problem = "negative_prompt contains characters that are not allowed (NUL or broken Unicode)";
+  else if (v.length > NEGATIVE_PROMPT_MAX_CODE_POINTS && codePointLength(v) > NEGATIVE_PROMPT_MAX_CODE_POINTS) {
+    problem = `negative_prompt must be 1 to ${NEGATIVE_PROMPT_MAX_CODE_POINTS} characters`;
+  } else return v;
+  ctx.addIssue({ code: "custom", message: problem });
+  return z.NEVER;
+}).optional();
+
+/** A parameter that only text2video takes: given on image2video, it is a 400 naming it. */
+const textOnlyField = (field: string, why: string) =>
+  z.unknown().transform((v, ctx): undefined => {
+    if (notGiven(v)) return undefined;
+    ctx.addIssue({ code: "custom", message: `${field} applies to text2video only: ${why}` });
+    return z.NEVER;
+  }).optional();
+
+/** The fields of both POST endpoints, checked against the operator's lists (built once per app). */
+export function generationSchemas(allowed: AllowedSettings) {
+  const common = {
+    prompt: promptField,
+    model: choiceField("model", allowed.models),
+    quality: choiceField("quality", allowed.qualities),
+    duration: durationField(allowed.durations),
+    seed: seedField,
+    negative_prompt: negativePromptField,
+  };
+  return {
+    text2video: ownerSchema.extend({ ...common, aspect_ratio: choiceField("aspect_ratio", allowed.aspectRatios) }),
+    image2video: ownerSchema.extend({ ...common, aspect_ratio: textOnlyField("aspect_ratio", "an image video takes the image's shape") }),
+  };
+}
+
+export type GenerationFields = z.infer<ReturnType<typeof generationSchemas>["text2video"]>;
+
+/** The caller's choices as stored (camelCase, only those given), or null when there are none. */
+export function requestedSettings(f: GenerationFields): RequestedSettings | null {
+  let s: RequestedSettings | null = null;
+  if (f.model !== undefined) (s ??= {}).model = f.model;
+  if (f.quality !== undefined) (s ??= {}).quality = f.quality;
+  if (f.duration !== undefined) (s ??= {}).duration = f.duration;
+  if (f.aspect_ratio !== undefined) (s ??= {}).aspectRatio = f.aspect_ratio;
+  if (f.seed !== undefined) (s ??= {}).seed = f.seed;
+  if (f.negative_prompt !== undefined) (s ??= {}).negativePrompt = f.negative_prompt;
+  return s;
+}

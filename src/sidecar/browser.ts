@@ -77,7 +77,8 @@ export class MissingElementError extends Error {
   override name = "MissingElementError";
 }
 
-function looksEnglish(seen: PageLanguage): boolean {
+/** The page says it is English (its `lang`, or without one the browser's language). */
+export function looksEnglish(seen: PageLanguage): boolean {
   return /^en\b/i.test(seen.htmlLang) || (seen.htmlLang === "(none)" && /^en\b/i.test(seen.navigatorLanguage));
 }
 

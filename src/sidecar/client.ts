@@ -328,6 +328,8 @@ export class SidecarGenerator implements VideoGenerator {
       timezone: config.BROWSER_TIMEZONE,
       humanLoginTimeoutMs: config.HUMAN_LOGIN_TIMEOUT_SECONDS * 1000,
       fallbackConcurrency: config.PIXVERSE_CONCURRENCY,
+      submitMode: config.PIXVERSE_SUBMIT,
+      createPath: config.PIXVERSE_CREATE_PATH,
       logLevel: this.opts.logLevel ?? config.LOG_LEVEL,
       tuning: this.opts.tuning ?? {},
       ...(this.opts.browserEnv ? { browserEnv: this.opts.browserEnv } : {}),

@@ -1,167 +1,90 @@
-// `bun run pixverse:check` — for operators: signs into Pixverse (or the simulator, via PIXVERSE_WEB_URL /
-// PIXVERSE_API_URL) with EMAIL / PASSWORD through the same browser code the service uses, verifies the
-// English UI and every selector and JSON field that code relies on, prints credits, plan and
-// gen_simultaneously, and submits nothing unless asked: `bun run pixverse:check --submit "a prompt"`.
-// It reuses the service's saved session when there is one, so it does not end the service's login.
-import { parseArgs } from "node:util";
-import type { Browser } from "playwright-core";
+// `bun run pixverse:check` — for operators: does Pixverse (or the simulator, via PIXVERSE_WEB_URL /
+// PIXVERSE_API_URL) still look the way the service's browser code expects? It signs in with EMAIL /
+// PASSWORD through that same code and judges each fact on its own, printing one row per fact:
+//
+//   fact | PASS / FAIL / UNKNOWN | what it saw
+//
+// Login page (fresh signed-out context; nothing clicked): login page reachable, English, modals on the login
+//   page (seen, closed), username input (placeholder / label / id: which matched), password input, Login
+//   button, human check (shown on load?).
+// Session (the account's context, reusing the service's saved session in SESSION_DIR, so the service is
+//   not logged out unless that session no longer works): sign-in (saved session reused / logged in), token
+//   cookie (its name; never its value).
+// Creation page at PIXVERSE_CREATE_PATH (own page; nothing clicked that creates a video): creation page,
+//   modals on the creation page, prompt box (how many, how many visible), image input (the visible upload
+//   area, or the 2025 mode tab; count of file inputs), Audio switch, Multi-Shot switch (state seen), Create
+//   button (its full name with the cost).
+// JSON API: plan_details gen_simultaneously, user/credits (fields, total), then (after the video, with
+//   --submit) list/personal Resp.data, list/personal web_next_offset, list item fields (video_id,
+//   video_status, url, prompt), list item creation time (created_at or create_time, which, read as a
+//   time), video_status values (each mapped by domain/status.ts; unknown ones FAIL), list/detail of the
+//   newest video.
+// With `--submit ["prompt"]`, before the list facts: submit one video (through PIXVERSE_SUBMIT, with the
+//   configured settings; id and expected credits), video finished (polled until final, at most
+//   `--submit-wait` seconds, default 15 min; the credits it took).
+//
+// What is required: every fact above is, except where the page legitimately varies, which is then PASS
+// with what was (not) seen or UNKNOWN, never FAIL: no modal ("none shown"), no human check, a redirect
+// of the creation path (PASS, naming the path it went to), the image input behind a mode tab instead of an
+// upload area (2025 layout), no switches at all (UNKNOWN: the 2025 layout has none; a missing switch while
+// others show is a FAIL: renamed), no videos yet (the item facts UNKNOWN), no web_next_offset (UNKNOWN).
+// A fact whose prerequisite did not PASS is UNKNOWN; a fact that throws or runs out of its own time limit
+// FAILs alone and the next one runs.
+//
+// Output: the table and a summary on stdout; logs (JSON lines) on stderr. `--json <file>` also writes a
+// report (see check/report.ts); `--json` alone writes ./pixverse-check-<UTC time>.json. Neither ever holds
+// the password, the token or a cookie; the e-mail is masked.
+// Exit: 0 when no fact FAILed, 1 when one did, 2 for bad configuration or arguments (EMAIL/PASSWORD unset,
+// an invalid variable, Chromium not startable at CHROMIUM_PATH, the report not writable).
 import { ConfigError, loadConfig, type Config } from "../config.ts";
-import { mapPixverseVideo } from "../domain/status.ts";
 import { createLogger } from "../log.ts";
 import { DEFAULT_TUNING, PixverseAccount } from "./account.ts";
-import { launchBrowser, newEnglishContext, pageLanguage, verifyEnglish } from "./browser.ts";
-import {
-  CreatePage,
-  createTimeMs,
-  DEFAULT_API_URL,
-  DEFAULT_WEB_URL,
-  LABELS,
-  LoginPage,
-  TOKEN_COOKIES,
-} from "./pixverse.ts";
-import { errorMessage, pause } from "./waits.ts";
+import { launchBrowser } from "./browser.ts";
+import { parseCheckArgs, UsageError, USAGE, type CheckArgs } from "./check/args.ts";
+import { accountApiFacts, listFacts } from "./check/api-facts.ts";
+import { scrub, type CheckContext } from "./check/context.ts";
+import { maskEmail } from "./client.ts";
+import { creationFacts } from "./check/creation-facts.ts";
+import { loginPageFacts, sessionFacts } from "./check/login-facts.ts";
+import { writeReport } from "./check/report.ts";
+import { runFacts, summarize, summaryLine, Table } from "./check/runner.ts";
+import { submitFacts } from "./check/submit-facts.ts";
+import { DEFAULT_API_URL, DEFAULT_WEB_URL } from "./pixverse.ts";
+import { errorMessage, within } from "./waits.ts";
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-let failures = 0;
+const err = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
 
-async function check<T>(what: string, run: () => Promise<T>, show: (value: T) => string = () => ""): Promise<T | undefined> {
+/** A guess at the page layout from what the facts saw, for the report. */
+function layoutGuess(hints: Record<string, string>): string {
+  if (hints.imageSlot === "mode tab") return "2025-style (mode tabs, no upload area)";
+  if (hints.imageSlot === "upload area") return "2026-style (one composer with an upload area)";
+  return "not determined";
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const startedAt = new Date();
+  let args: CheckArgs;
   try {
-    const value = await run();
-    const extra = show(value);
-    out(`  ok    ${what}${extra ? `: ${extra}` : ""}`);
-    return value;
-  } catch (err) {
-    failures += 1;
-    out(`  FAIL  ${what}: ${errorMessage(err)}`);
-    return undefined;
+    args = parseCheckArgs(argv, startedAt);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    out(`${e.message}\n${USAGE}`);
+    return 2;
   }
-}
-
-function must(condition: boolean, message: string): void {
-  if (!condition) throw new Error(message);
-}
-
-async function checkLoginPage(browser: Browser, config: Config, webUrl: string): Promise<void> {
-  out("Login page (fresh context, nothing submitted):");
-  const context = await newEnglishContext(browser, { timezone: config.BROWSER_TIMEZONE });
-  try {
-    const page = await context.newPage();
-    const form = new LoginPage(page, webUrl);
-    await check(`opens ${webUrl}/login`, () => form.open(30_000));
-    await check(`English UI (button "${LABELS.login}")`, async () => {
-      await verifyEnglish(page, form.loginButton, `"${LABELS.login}" button`, 15_000);
-      return pageLanguage(page);
-    }, (l) => `html lang=${l.htmlLang}, navigator.language=${l.navigatorLanguage}`);
-    await check("input #Username", () => form.username.waitFor({ state: "visible", timeout: 10_000 }));
-    await check("input #Password", () => form.password.waitFor({ state: "visible", timeout: 10_000 }));
-  } finally {
-    await context.close();
+  if (args.help) {
+    out(USAGE);
+    return 0;
   }
-}
-
-async function checkAccount(account: PixverseAccount, signInMs: number): Promise<boolean> {
-  out("Signing in (the service's saved session is reused when valid):");
-  const signedIn = await check("signed in", async () => {
-    must(await account.waitUntilSignedIn(signInMs), `account is ${account.status().state}: ${account.status().detail ?? ""}`);
-    return account.status();
-  }, (s) => s.detail ?? s.state);
-  if (!signedIn) return false;
-
-  out("JSON API:");
-  const api = account.requireApi();
-  await check(`token cookie (${TOKEN_COOKIES.join(" or ")})`, async () => must(await account.hasToken(), "no token cookie"));
-  await check("user/credits: credit_daily, credit_monthly, credit_package", () => account.credits(), (c) =>
-    `daily ${c.daily} + monthly ${c.monthly} + package ${c.package} = ${c.total}`);
-  await check("toc/members/plan_details: gen_simultaneously", async () => {
-    const plan = await account.plan();
-    must(plan.genSimultaneously !== null, "no gen_simultaneously in the answer");
-    return plan;
-  }, (p) => `gen_simultaneously ${p.genSimultaneously}; plan ${planName(p.raw)}`);
-  const items = await check("video/list/personal: Resp.data[]", () => api.listPersonal(0, 20_000), (list) => `${list.length} video(s) on the first page`);
-  const first = items?.[0];
-  if (first) {
-    await check("list item fields video_id, video_status, url, prompt, create_time", async () => {
-      const at = createTimeMs(first.create_time);
-      must(at !== null, `create_time ${JSON.stringify(first.create_time)} is not a readable time`);
-      must(typeof first.prompt === "string", "no prompt");
-      return { at: at!, status: first.video_status, outcome: mapPixverseVideo({ id: first.video_id, status: first.video_status, url: first.url ?? null, outputWidth: first.output_width ?? null, outputHeight: first.output_height ?? null }).kind };
-    }, (v) => `newest ${first.video_id}, status ${v.status} (${v.outcome}), created ${new Date(v.at).toISOString()} (raw ${JSON.stringify(first.create_time)}, now ${new Date().toISOString()})`);
-    await check("video/list/detail {video_id}", async () => {
-      const item = await api.videoDetail(first.video_id, 20_000);
-      must(item?.video_id === first.video_id, "answer does not carry the same video_id");
-    });
-  } else {
-    out("  skip  list item fields and list/detail: the account has no videos yet");
-  }
-  return true;
-}
-
-async function checkCreatePage(account: PixverseAccount, webUrl: string): Promise<void> {
-  out("Creation page (nothing is clicked that would submit):");
-  const page = await account.openPage();
-  try {
-    const create = new CreatePage(page, webUrl);
-    await check(`opens ${webUrl}/create`, async () => {
-      await create.open(30_000);
-      must(!create.redirectedToLogin(), "sent back to the login page");
-    });
-    await check(`textarea placeholder "${LABELS.promptPlaceholder}"`, () => verifyEnglish(page, create.prompt, "prompt box", 15_000));
-    await check(`tab "${LABELS.textTab}"`, () => create.tab("t2v").waitFor({ state: "visible", timeout: 10_000 }));
-    await check(`tab "${LABELS.imageTab}" shows input[type=file]`, async () => {
-      await create.chooseMode("i2v", 10_000);
-      await create.fileInput.waitFor({ state: "attached", timeout: 10_000 });
-      await create.chooseMode("t2v", 10_000);
-    });
-    await check(`button "${LABELS.create}"`, () => create.createButton.waitFor({ state: "visible", timeout: 10_000 }));
-  } finally {
-    await page.close();
-  }
-}
-
-async function submitOne(account: PixverseAccount, prompt: string, config: Config): Promise<void> {
-  out(`Submitting one text video (--submit): ${JSON.stringify(prompt)}`);
-  const result = await account.submit({ kind: "t2v", prompt, settings: config.generation }, 120_000);
-  if (!result.ok) {
-    failures += 1;
-    out(`  FAIL  submit: ${result.kind}${result.code ? ` (ErrCode ${result.code})` : ""}: ${result.message}`);
-    return;
-  }
-  out(`  ok    submitted: Pixverse video_id ${result.pixverseId}`);
-  const deadline = Date.now() + 15 * 60_000;
-  while (Date.now() < deadline) {
-    const [video] = await account.poll([result.pixverseId], 30_000);
-    const outcome = video ? mapPixverseVideo(video) : { kind: "pending" as const };
-    if (outcome.kind === "succeeded") return out(`  ok    finished: ${outcome.url}`);
-    if (outcome.kind !== "pending" && outcome.kind !== "unknown") {
-      failures += 1;
-      return out(`  FAIL  finished as ${outcome.kind} (video_status ${video?.status})`);
-    }
-    await pause(5_000);
-  }
-  failures += 1;
-  out("  FAIL  not finished within 15 minutes");
-}
-
-function planName(raw: unknown): string {
-  if (raw && typeof raw === "object") {
-    for (const key of ["plan_name", "current_plan_name", "name", "plan"]) {
-      const value = (raw as Record<string, unknown>)[key];
-      if (typeof value === "string" && value) return value;
-    }
-    return `(no name; fields: ${Object.keys(raw).join(", ")})`;
-  }
-  return "(none)";
-}
-
-async function main(): Promise<number> {
-  const args = parseArgs({ options: { submit: { type: "string" } }, strict: true });
   let config: Config;
   try {
     config = loadConfig(process.env);
-  } catch (err) {
-    out(err instanceof ConfigError ? err.message : errorMessage(err));
+  } catch (e) {
+    out(e instanceof ConfigError ? e.message : errorMessage(e));
     return 2;
   }
   if (!config.EMAIL || !config.PASSWORD) {
@@ -170,36 +93,115 @@ async function main(): Promise<number> {
   }
   const webUrl = config.PIXVERSE_WEB_URL ?? DEFAULT_WEB_URL;
   const apiUrl = config.PIXVERSE_API_URL ?? DEFAULT_API_URL;
-  out(`Pixverse live check: ${webUrl} (API ${apiUrl}), account ${config.EMAIL}, ${config.HEADLESS ? "headless" : "headed"}`);
-  // Logs go to stderr so stdout stays a readable report.
-  const logger = createLogger(config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL, (line) => process.stderr.write(`${line}\n`));
-  const browser = await launchBrowser({ executablePath: config.CHROMIUM_PATH, headless: config.HEADLESS });
-  const account = new PixverseAccount(browser, {
-    email: config.EMAIL,
-    password: config.PASSWORD,
+  const submitMode = config.PIXVERSE_SUBMIT;
+  const createPath = config.PIXVERSE_CREATE_PATH;
+  // Logs go to stderr so that stdout stays the table.
+  const logger = createLogger(config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL, err);
+
+  let browser;
+  try {
+    browser = await launchBrowser({ executablePath: config.CHROMIUM_PATH, headless: config.HEADLESS });
+  } catch (e) {
+    out(`could not start Chromium at CHROMIUM_PATH=${config.CHROMIUM_PATH}: ${errorMessage(e)}`);
+    return 2;
+  }
+  const account = new PixverseAccount(
+    browser,
+    {
+      email: config.EMAIL,
+      password: config.PASSWORD,
+      webUrl,
+      apiUrl,
+      sessionDir: config.sessionDir,
+      headless: config.HEADLESS,
+      timezone: config.BROWSER_TIMEZONE,
+      humanLoginTimeoutMs: config.HUMAN_LOGIN_TIMEOUT_SECONDS * 1000,
+      fallbackConcurrency: config.PIXVERSE_CONCURRENCY,
+      submitMode,
+      createPath,
+      tuning: DEFAULT_TUNING,
+    },
+    logger,
+  );
+  const ctx: CheckContext = {
+    config,
     webUrl,
     apiUrl,
-    sessionDir: config.sessionDir,
-    headless: config.HEADLESS,
-    timezone: config.BROWSER_TIMEZONE,
-    humanLoginTimeoutMs: config.HUMAN_LOGIN_TIMEOUT_SECONDS * 1000,
-    fallbackConcurrency: config.PIXVERSE_CONCURRENCY,
-    tuning: DEFAULT_TUNING,
-  }, logger);
+    submitMode,
+    createPath,
+    browser,
+    account,
+    log: logger,
+    submit: args.submit === null ? null : { prompt: args.submit, waitMs: args.submitWaitMs },
+    hints: {},
+    secrets: new Set([config.PASSWORD]),
+    cleanup: [],
+  };
+  // A headed run may wait for a person to finish the login.
+  const signInMs = 60_000 + (config.HEADLESS ? 0 : config.HUMAN_LOGIN_TIMEOUT_SECONDS * 1000);
+  const facts = [
+    ...loginPageFacts(),
+    ...sessionFacts(signInMs),
+    ...creationFacts(),
+    ...accountApiFacts(),
+    // With --submit the list is read after the new video, so that a new account has an item to judge.
+    ...(ctx.submit ? submitFacts(submitMode, ctx.submit.waitMs) : []),
+    ...listFacts(),
+  ];
+  const table = new Table(facts.map((f) => f.name));
+  out(
+    `Pixverse live check: ${webUrl} (API ${apiUrl}), account ${maskEmail(config.EMAIL)}, submit path ${submitMode}, ` +
+      `creation page ${createPath}, ${config.HEADLESS ? "headless" : "headed"}${ctx.submit ? "; --submit: one video (costs credits)" : "; nothing is submitted"}`,
+  );
+  out("");
+  out(table.header());
+  let results;
   try {
-    await checkLoginPage(browser, config, webUrl);
-    await account.start();
-    const signInMs = 60_000 + (config.HEADLESS ? 0 : config.HUMAN_LOGIN_TIMEOUT_SECONDS * 1000);
-    if (await checkAccount(account, signInMs)) {
-      await checkCreatePage(account, webUrl);
-      if (args.values.submit !== undefined) await submitOne(account, args.values.submit, config);
-    }
+    results = await runFacts(facts, ctx, { onResult: (r) => out(table.row(r)), clean: (s) => scrub(s, ctx.secrets) });
   } finally {
-    await account.close();
-    await browser.close();
+    for (const close of ctx.cleanup.reverse()) await within(close().catch(() => undefined), 10_000, undefined);
+    await within(account.close().catch(() => undefined), 15_000, undefined);
+    await within(browser.close().catch(() => undefined), 15_000, undefined);
   }
-  out(failures === 0 ? "All checks passed." : `${failures} check(s) failed.`);
-  return failures === 0 ? 0 : 1;
+  const summary = summarize(results);
+  const exitCode = summary.fail > 0 ? 1 : 0;
+  out("");
+  out(summaryLine(summary, results.filter((r) => r.status === "FAIL").map((r) => r.fact)));
+  if (args.json !== null) {
+    ctx.hints.layout = layoutGuess(ctx.hints);
+    try {
+      await writeReport(
+        args.json,
+        {
+          startedAt: startedAt.toISOString(),
+          finishedAt: new Date().toISOString(),
+          webUrl,
+          apiUrl,
+          account: maskEmail(config.EMAIL),
+          submitMode,
+          createPath,
+          headless: config.HEADLESS,
+          generation: config.generation,
+          submit: ctx.submit ? { prompt: ctx.submit.prompt, waitSeconds: Math.round(ctx.submit.waitMs / 1000) } : null,
+          layoutHints: ctx.hints,
+          summary,
+          exitCode,
+          results: results.map(({ id, fact, status, saw, ms }) => ({ id, fact, status, saw, ms })),
+        },
+        ctx.secrets,
+      );
+      out(`Report written to ${args.json}`);
+    } catch (e) {
+      out(`could not write the report to ${args.json}: ${errorMessage(e)}`);
+      return 2;
+    }
+  }
+  return exitCode;
 }
 
-process.exit(await main());
+process.exit(
+  await main(process.argv.slice(2)).catch((e: unknown) => {
+    out(`the live check itself crashed: ${errorMessage(e)}`);
+    return 1;
+  }),
+);

@@ -1,8 +1,9 @@
 // Driving Pixverse's login page the way a person does, including waiting for a person when the page asks
 // for something a script must not answer. What the outcome means for the account is account.ts's business.
 import type { Page } from "playwright-core";
-import { isTimeout, isVisibleWithin, verifyEnglish, type PageLanguage } from "./browser.ts";
-import { LoginPage, PAGE_PATHS, pathIs, type Envelope } from "./pixverse.ts";
+import { isTimeout, verifyEnglish, type PageLanguage } from "./browser.ts";
+import { LoginPage } from "./pages.ts";
+import { LOGIN_PATH, pathIs, type Envelope } from "./pixverse.ts";
 import { within } from "./waits.ts";
 
 export interface LoginOptions {
@@ -22,6 +23,8 @@ export interface LoginHooks {
   askToSwitchLanguage(seen: PageLanguage): void;
   /** Stop trying (the account is closing). */
   isClosed(): boolean;
+  /** Does the context hold a session cookie now? (Decides when the login answer's body was discarded.) */
+  hasSessionCookie(): Promise<boolean>;
 }
 
 /**
@@ -33,6 +36,7 @@ export interface LoginHooks {
 export async function loginThroughPage(page: Page, opts: LoginOptions, hooks: LoginHooks): Promise<Envelope> {
   const form = new LoginPage(page, opts.webUrl);
   await form.open(opts.navigationTimeoutMs);
+  await form.closeModals(opts.actionTimeoutMs);
   await verifyEnglish(page, form.loginButton, "`Login` button", opts.actionTimeoutMs, opts.headless ? undefined : {
     waitMs: opts.humanLoginTimeoutMs,
     ask: (seen) => hooks.askToSwitchLanguage(seen),
@@ -40,8 +44,9 @@ export async function loginThroughPage(page: Page, opts: LoginOptions, hooks: Lo
   for (let round = 1; !hooks.isClosed(); round++) {
     const answer = await attempt(form, round, opts, hooks);
     if (answer === "still_waiting") continue;
+    if (answer === "body_discarded") return sessionCookieDecides(form, opts, hooks);
     // The page stores the token and leaves /login on its own.
-    if (answer.code === 0) await page.waitForURL((url) => !pathIs(url.href, PAGE_PATHS.login), { timeout: opts.navigationTimeoutMs });
+    if (answer.code === 0) await page.waitForURL((url) => !pathIs(url.href, LOGIN_PATH), { timeout: opts.navigationTimeoutMs });
     return answer;
   }
   throw new Error("the account closed while signing in");
@@ -51,11 +56,24 @@ export async function loginThroughPage(page: Page, opts: LoginOptions, hooks: Lo
  * Fill the form and click `Login` (answer armed first). If the page shows the human check, wait for a
  * person (bounded by HUMAN_LOGIN_TIMEOUT_SECONDS); if none comes, `still_waiting` and the caller tries again.
  */
-async function attempt(form: LoginPage, round: number, opts: LoginOptions, hooks: LoginHooks): Promise<Envelope | "still_waiting"> {
-  if (round > 1) await form.open(opts.navigationTimeoutMs);
+/**
+ * The page navigated away before the login answer's body could be read (Chromium then discards it): the
+ * session cookie decides, as soon as the page has left /login, instead of waiting for an answer that is gone.
+ */
+async function sessionCookieDecides(form: LoginPage, opts: LoginOptions, hooks: LoginHooks): Promise<Envelope> {
+  await form.page.waitForURL((url) => !pathIs(url.href, LOGIN_PATH), { timeout: opts.navigationTimeoutMs }).catch(() => undefined);
+  if (await hooks.hasSessionCookie()) return { code: 0, message: "signed in (the answer's body was discarded by a navigation; the session cookie is set)", resp: null };
+  throw new Error("the login answer was discarded by a navigation and no session cookie was set");
+}
+
+async function attempt(form: LoginPage, round: number, opts: LoginOptions, hooks: LoginHooks): Promise<Envelope | "body_discarded" | "still_waiting"> {
+  if (round > 1) {
+    await form.open(opts.navigationTimeoutMs);
+    await form.closeModals(opts.actionTimeoutMs);
+  }
   await form.fill(opts.email, opts.password, opts.actionTimeoutMs);
   const { answer } = await form.clickLogin(opts.actionTimeoutMs, opts.actionTimeoutMs + opts.humanLoginTimeoutMs);
-  const human = isVisibleWithin(form.humanCheck, opts.actionTimeoutMs).then((shown) => (shown ? ("human" as const) : ("no_check" as const)));
+  const human = form.humanCheckShown(opts.actionTimeoutMs).then((shown) => (shown ? ("human" as const) : ("no_check" as const)));
   const first = await Promise.race([answer, human]);
   if (first === "no_check") {
     const late = await within(answer, opts.actionTimeoutMs, "timeout" as const);

@@ -38,7 +38,13 @@ function replyError(id: number, code: string, message: string): void {
 
 async function start(config: InitConfig): Promise<AccountPool> {
   log = createLogger(config.logLevel).child({ component: "sidecar" });
-  log.info("sidecar starting", { accounts: config.accounts.length, webUrl: config.webUrl, headless: config.headless });
+  log.info("sidecar starting", {
+    accounts: config.accounts.length,
+    webUrl: config.webUrl,
+    headless: config.headless,
+    submitMode: config.submitMode,
+    createPath: config.createPath,
+  });
   return AccountPool.start(
     {
       accounts: config.accounts,
@@ -52,6 +58,8 @@ async function start(config: InitConfig): Promise<AccountPool> {
         timezone: config.timezone,
         humanLoginTimeoutMs: config.humanLoginTimeoutMs,
         fallbackConcurrency: config.fallbackConcurrency,
+        submitMode: config.submitMode,
+        createPath: config.createPath,
         tuning: { ...DEFAULT_TUNING, ...config.tuning },
       },
     },

@@ -1,10 +1,11 @@
-// Everything the service assumes about Pixverse's web app and its internal JSON API, in one module.
-// The source of each fact is docs/PIXVERSE.md (section named in the comment, with the open-source
-// client it cites); "agreed UI contract" marks a choice made together with the simulator where that document
-// is silent. When Pixverse changes, this file and the simulator change together, nothing else.
+// Everything the service assumes about Pixverse's web app and its internal JSON API, in one module: paths,
+// labels, selectors, request bodies, answer fields and codes. The source of each fact is docs/PIXVERSE.md
+// (section named in the comment, with the open-source client it cites); "inferred" marks our own reading.
+// When Pixverse changes, this file and the simulator change together; `bun run pixverse:check` names the
+// fact that broke.
 import { z } from "zod";
-import type { APIRequestContext, BrowserContext, Locator, Page, Response } from "playwright-core";
 import type { SubmitErrorKind } from "../domain/generator.ts";
+import type { GenerationSettings } from "../domain/settings.ts";
 import type { PixverseVideo } from "../domain/status.ts";
 
 // ── Hosts, pages, paths ────────────────────────────────────────────────────────────────────────────────
@@ -14,12 +15,13 @@ export const DEFAULT_WEB_URL = "https://app.pixverse.ai";
 /** Hosts: internal JSON API [pixverse.back constants.py; pixsim7 libs/pixverse-py]. */
 export const DEFAULT_API_URL = "https://app-api.pixverse.ai";
 
-export const PAGE_PATHS = {
-  /** Signing in: the login page [pixsim7 pixverse/auth/email_password.py]. */
-  login: "/login",
-  /** Creating a video: the creation page (agreed UI contract; the spec names no path). */
-  create: "/create",
-} as const;
+/** Signing in: the login page [pixsim7 pixverse/auth/email_password.py]. */
+export const LOGIN_PATH = "/login";
+/**
+ * Creating a video: the 2026 creation page [pixsim7 chrome-extension pixverse-upload-utils.js; 2026 scripts];
+ * 2025 clients used `/create/image-text`. Configuration (PIXVERSE_CREATE_PATH) may name another.
+ */
+export const DEFAULT_CREATE_PATH = "/creation/video";
 
 export const API_PATHS = {
   /** Signing in: `POST {Username, Password}` [pixverse.back response.py; pixsim7 pixverse_auth.py]. */
@@ -28,9 +30,9 @@ export const API_PATHS = {
   t2v: "/creative_platform/video/t2v",
   /** Creating a video: image [same sources]. */
   i2v: "/creative_platform/video/i2v",
-  /** Creating a video: the page's last upload step [pixverse.back webdriver; nickolayArbuzov/pixverse]. */
+  /** Creating a video: the page's last upload step, answering the image's id and path [pixsim7 upload-utils.js]. */
   uploadMedia: "/creative_platform/media/batch_upload_media",
-  /** Polling: the account's videos, newest first [pixverse.back StatusBody; pixsim7 pixverse_status.py]. */
+  /** Polling: the account's videos, newest first [useapi.net get-pixverse-videos; pixsim7 api/image.py]. */
   listPersonal: "/creative_platform/video/list/personal",
   /** Polling: one video by id [research summary]. */
   listDetail: "/creative_platform/video/list/detail",
@@ -48,20 +50,49 @@ export function apiHeaders(token: string): Record<string, string> {
   return { Token: token, "X-Platform": "Web", "Ai-Trace-Id": crypto.randomUUID(), "Content-Type": "application/json" };
 }
 
-/** The English labels the automation relies on; their presence is also how English is verified. */
+// ── What the pages show (English; their presence is also how English is verified) ─────────────────────
+
 export const LABELS = {
-  /** Signing in: the submit button's text is exactly `Login` [nickolayArbuzov/pixverse; khn-alien/pixverse-auto]. */
+  /** Signing in: the submit button's text is exactly `Login` [nickolayArbuzov/pixverse; khn-alien/pixverse-auto; a 2026 script]. */
   login: "Login",
-  /** Human check: the checkbox a script must never tick (agreed UI contract). */
+  /** Signing in: input placeholders in 2026 [2026 automation scripts; pixsim7 email_password.py lists them first]. */
+  username: "Email or Username",
+  password: "Password",
+  /** Signing in: the human check a script must never answer (the simulator's 2025 page; inferred for the real one). */
   humanCheck: "Verify you are human",
-  /** Creating a video: mode tabs (agreed UI contract). */
+  /** Creating a video: the prompt box's placeholder [nickolayArbuzov/pixverse; 2026 scripts]. */
+  promptPlaceholder: "Describe the content you want to create",
+  /** Creating a video: the button's name starts with this and goes on with the credit cost, `Create 20` [2026 scripts]. */
+  create: "Create",
+  /** Creating a video: switches on by default in 2026 [2026 scripts]. */
+  audio: "Audio",
+  multiShot: "Multi-Shot",
+  /** Creating a video: the modal at the plan's limit; no request is sent [2026 scripts]. */
+  concurrencyLimit: "Maximum concurrent generations reached",
+  /** 2025 layout: mode tabs (simulator's first reading; no 2026 source shows tabs). */
   textTab: "Text to Video",
   imageTab: "Image to Video",
-  /** Creating a video: prompt placeholder [nickolayArbuzov/pixverse text2video_usecase.py]. */
-  promptPlaceholder: "Describe the content you want to create",
-  /** Creating a video: the button's text [same file]. */
-  create: "Create",
 } as const;
+
+/** Where a label is not enough: Ant Design's own class names and the ids older pages used. */
+export const SELECTORS = {
+  /** Signing in: ids used by clients up to 2025, kept as a fallback [nickolayArbuzov; pixsim7 email_password.py]. */
+  usernameId: "#Username",
+  passwordId: "#Password",
+  /** Creating a video: the image slot is Ant Design's drag area; the page holds several file inputs [pixsim7 upload-utils.js]. */
+  uploadArea: "div.ant-upload-drag",
+  /** Errors show as Ant Design messages [2026 scripts]. */
+  messageNotice: ".ant-message-notice",
+  /** Promo modals: the round close button at the top right [2026 scripts]. */
+  modalClose: ".ant-modal-close",
+  /** A human check in a cross-origin iframe (Cloudflare Turnstile lives on challenges.cloudflare.com) [research summary]. */
+  challengeFrame: 'iframe[src*="challenges.cloudflare.com"], iframe[src*="turnstile" i], iframe[src*="challenge" i], iframe[title*="challenge" i]',
+  /** The 2025 layout's error toast (simulator's first reading). */
+  alert: '[role="alert"]',
+} as const;
+
+/** Frame URLs that are a human check (for `page.frames()`, which also sees frames the selector cannot). */
+export const CHALLENGE_FRAME_URL = /challenges\.cloudflare\.com|turnstile|\/challenge/i;
 
 /** Polling: the list's page size as the web app asks for it [pixverse.back StatusBody]. */
 export const LIST_PAGE_SIZE = 50;
@@ -95,6 +126,10 @@ const SUBMIT_ERROR_KINDS: ReadonlyMap<number, SubmitErrorKind> = new Map<number,
   [500033, "bad_input"],
   [500047, "bad_input"],
   [400, "bad_input"],
+  // No permission for the model / template / resolution on this plan: retrying cannot help [research notes].
+  [500020, "bad_input"],
+  [500070, "bad_input"],
+  [500071, "bad_input"],
   ...[...SESSION_CODES].map((c) => [c, "session"] as [number, SubmitErrorKind]),
 ]);
 
@@ -105,6 +140,18 @@ const SUBMIT_ERROR_KINDS: ReadonlyMap<number, SubmitErrorKind> = new Map<number,
 export function submitErrorKind(code: number): SubmitErrorKind {
   return SUBMIT_ERROR_KINDS.get(code) ?? "overloaded";
 }
+
+/**
+ * Creating a video: an image refused by moderation at upload comes back from `batch_upload_media` as
+ * ErrCode `400` with a content-policy message [docs/PIXVERSE.md "Creating a video"].
+ */
+export function uploadErrorKind(code: number, message: string): SubmitErrorKind {
+  if (code === 400 && /content|policy|moderat|sensitive|nsfw/i.test(message)) return "moderation";
+  return submitErrorKind(code);
+}
+
+/** Polling: `list/detail` of a video the account no longer has [pixverse.back constants.py "Requested data not found"]. */
+export const NOT_FOUND_CODE = 500008;
 
 export function isKnownSubmitCode(code: number): boolean {
   return SUBMIT_ERROR_KINDS.has(code);
@@ -189,21 +236,45 @@ export const listItemSchema = z.object({
   url: z.string().nullish(),
   first_frame: z.string().nullish(),
   prompt: z.string().nullish(),
+  /** Polling: the creation time is `created_at` (ISO 8601); `create_time` in the official OpenAPI [useapi.net; PixVerseAI/skills]. */
+  created_at: z.union([z.string(), z.number()]).nullish(),
   create_time: z.union([z.string(), z.number()]).nullish(),
   output_width: nullableNumber,
   output_height: nullableNumber,
 });
 export type ListItem = z.infer<typeof listItemSchema>;
 
-/** Polling: `Resp.data[]`, newest first. */
-export function parseVideoList(resp: unknown): ListItem[] {
-  const parsed = z.object({ data: z.array(z.unknown()).nullish() }).safeParse(resp);
+/** When the video was created: `created_at`, else `create_time`, as epoch ms (null when unreadable). */
+export function createdAtMs(item: Pick<ListItem, "created_at" | "create_time">): number | null {
+  return createTimeMs(item.created_at ?? item.create_time);
+}
+
+/** Polling: the body the web app pages its library with; the next page starts at `web_next_offset` [2026 capture notes]. */
+export function listBody(webOffset: number): Record<string, unknown> {
+  // `filter: {}` as pixsim7 sends it: an `off_peak` filter may hide off-peak (queued) videos.
+  return { offset: webOffset, limit: LIST_PAGE_SIZE, filter: {}, web_offset: webOffset, app_offset: 0, polling: true };
+}
+
+export interface ListPage {
+  items: ListItem[];
+  /** Where the next page starts, or null after the last page. */
+  next: number | null;
+}
+
+/** Polling: `Resp.data[]`, newest first, and where the next page starts. */
+export function parseVideoList(resp: unknown, webOffset = 0): ListPage {
+  const parsed = z
+    .object({ data: z.array(z.unknown()).nullish(), web_next_offset: z.coerce.number().int().nullish(), next: z.boolean().nullish() })
+    .safeParse(resp);
   if (!parsed.success) throw new PixverseFormatError("video list answer has no Resp.data");
-  return (parsed.data.data ?? []).map((raw) => {
+  const items = (parsed.data.data ?? []).map((raw) => {
     const item = listItemSchema.safeParse(raw);
     if (!item.success) throw new PixverseFormatError(`video list item lacks video_id/video_status: ${JSON.stringify(raw).slice(0, 120)}`);
     return item.data;
   });
+  const more = parsed.data.next ?? items.length >= LIST_PAGE_SIZE;
+  const next = parsed.data.web_next_offset ?? webOffset + items.length;
+  return { items, next: more && items.length > 0 && next > webOffset ? next : null };
 }
 
 /** Polling: `list/detail` answers one video; the spec does not say where in Resp, so accept Resp or Resp.data. */
@@ -228,7 +299,7 @@ export function toPixverseVideo(item: ListItem): PixverseVideo {
 }
 
 /**
- * Polling: `create_time` as epoch ms. Its format is not documented: accept epoch seconds or ms, or a date
+ * Polling: a creation time (`created_at` or `create_time`) as epoch ms. Its format is not documented: accept epoch seconds or ms, or a date
  * string (one without a zone is read as UTC; the live check prints a sample so an operator can compare).
  */
 export function createTimeMs(value: string | number | null | undefined): number | null {
@@ -283,226 +354,73 @@ export function pathIs(url: string, path: string): boolean {
   }
 }
 
-function isPost(path: string) {
-  return (r: Response) => r.request().method() === "POST" && pathIs(r.url(), path);
+// ── Creating a video: the request body ─────────────────────────────────────────────────────────────────
+
+/** The image as `batch_upload_media` answered it (`Resp.result[0]`) [pixsim7 upload-utils.js; pixverse.back body.py]. */
+export interface UploadedImage {
+  id: string | null;
+  path: string;
+  url: string | null;
 }
 
-async function openPage(page: Page, url: string, timeoutMs: number): Promise<void> {
-  const response = await page.goto(url, { timeout: timeoutMs });
-  if (response && response.status() >= 400) throw new Error(`${new URL(url).pathname} answered HTTP ${response.status()}`);
+/** Creating a video: `Resp.result[0]` of `batch_upload_media`, the image's id, path and URL. */
+export function parseUploadedImage(resp: unknown): UploadedImage | null {
+  const id = z.union([z.string().regex(/^\d+$/), z.number().int()]).transform(String);
+  const parsed = z
+    .object({ result: z.array(z.object({ id: id.nullish(), path: z.string().min(1), url: z.string().nullish() })).min(1) })
+    .safeParse(resp);
+  if (!parsed.success) return null;
+  const first = parsed.data.result[0]!;
+  return { id: first.id ?? null, path: first.path, url: first.url ?? null };
 }
 
-async function envelopeOf(response: Response): Promise<Envelope> {
-  return parseEnvelope(await response.text());
+/**
+ * Creating a video: the body of `video/t2v` or `video/i2v` [pixverse.back src/domain/entities/pixverse/body.py;
+ * pixsim7 pixverse/api/video.py]: prompt, model, duration, quality, aspect_ratio (text only), seed,
+ * negative_prompt; the image as `img_id` + `customer_img_path` + `customer_img_url`. Audio is
+ * `sound_effect_switch` [public clients]; `multi_shot` is inferred (no source names the field).
+ * Without a chosen seed a random one is sent, as the web app does.
+ */
+export function generationBody(prompt: string, settings: GenerationSettings, image?: UploadedImage): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    prompt,
+    model: settings.model,
+    duration: settings.duration,
+    quality: settings.quality,
+    seed: settings.seed ?? Math.floor(Math.random() * 2_147_483_647),
+    sound_effect_switch: settings.audio,
+    multi_shot: settings.multiShot,
+  };
+  if (settings.negativePrompt) body.negative_prompt = settings.negativePrompt;
+  if (!image) {
+    body.aspect_ratio = settings.aspectRatio;
+    return body;
+  }
+  if (image.id !== null) body.img_id = Number.isSafeInteger(Number(image.id)) ? Number(image.id) : image.id;
+  body.customer_img_path = image.path;
+  if (image.url) body.customer_img_url = image.url;
+  return body;
 }
 
-// ── The login page ─────────────────────────────────────────────────────────────────────────────────────
-
-export class LoginPage {
-  constructor(
-    readonly page: Page,
-    private readonly webUrl: string,
-  ) {}
-
-  // Getters
-  /** Signing in: `#Username` [pixsim7 email_password.py; nickolayArbuzov/pixverse]. */
-  get username(): Locator {
-    return this.page.locator("#Username");
-  }
-  /** Signing in: `#Password` [same files]. */
-  get password(): Locator {
-    return this.page.locator("#Password");
-  }
-  get loginButton(): Locator {
-    return this.page.getByRole("button", { name: LABELS.login, exact: true });
-  }
-  get humanCheck(): Locator {
-    return this.page.getByRole("checkbox", { name: LABELS.humanCheck });
-  }
-
-  // Actions
-  async open(timeoutMs: number): Promise<void> {
-    await openPage(this.page, new URL(PAGE_PATHS.login, this.webUrl).href, timeoutMs);
-  }
-
-  async fill(email: string, password: string, timeoutMs: number): Promise<void> {
-    await this.username.fill(email, { timeout: timeoutMs });
-    await this.password.fill(password, { timeout: timeoutMs });
-  }
-
-  /**
-   * Click `Login` with the wait for the page's own login answer armed first. The answer may take as long
-   * as `answerTimeoutMs` (a person may have to pass a human check first).
-   */
-  async clickLogin(clickTimeoutMs: number, answerTimeoutMs: number): Promise<{ answer: Promise<Envelope> }> {
-    const answer = this.page.waitForResponse(isPost(API_PATHS.login), { timeout: answerTimeoutMs }).then(envelopeOf);
-    answer.catch(() => undefined);
-    await this.loginButton.click({ timeout: clickTimeoutMs });
-    return { answer };
-  }
-
-  // Queries
-  isShown(): boolean {
-    return pathIs(this.page.url(), PAGE_PATHS.login);
-  }
+/** The settings fields a body carries, so the UI path can lay them over the page's own body. */
+export function settingsFields(settings: GenerationSettings, kind: "t2v" | "i2v"): Record<string, unknown> {
+  const { prompt: _prompt, seed: _seed, img_id: _id, customer_img_path: _p, customer_img_url: _u, ...fields } = generationBody("", settings);
+  if (settings.seed !== undefined) fields.seed = settings.seed;
+  if (kind === "i2v") delete fields.aspect_ratio;
+  return fields;
 }
 
-// ── The creation page ──────────────────────────────────────────────────────────────────────────────────
+// ── Account limits: what a video costs ─────────────────────────────────────────────────────────────────
 
-export type VideoKind = "t2v" | "i2v";
+/** Rough cost: 4/6/8/16 credits per second at 360p/540p/720p/1080p [pixsim7 pixverse/pricing.py]. */
+const CREDITS_PER_SECOND: Readonly<Record<string, number>> = { "360p": 4, "540p": 6, "720p": 8, "1080p": 16 };
 
-export interface ImageFile {
-  name: string;
-  mimeType: string;
-  buffer: Buffer;
-}
-
-export class CreatePage {
-  constructor(
-    readonly page: Page,
-    private readonly webUrl: string,
-  ) {}
-
-  // Getters
-  tab(kind: VideoKind): Locator {
-    return this.page.getByRole("tab", { name: kind === "t2v" ? LABELS.textTab : LABELS.imageTab, exact: true });
-  }
-  get prompt(): Locator {
-    return this.page.getByPlaceholder(LABELS.promptPlaceholder, { exact: true });
-  }
-  /** Creating a video: the upload widget's `input[type=file]` [pixverse.back webdriver]. */
-  get fileInput(): Locator {
-    return this.page.locator('input[type="file"]');
-  }
-  get createButton(): Locator {
-    return this.page.getByRole("button", { name: LABELS.create, exact: true });
-  }
-  /** A non-zero ErrCode is shown in a role="alert" toast (agreed UI contract); the first one showing. */
-  get toast(): Locator {
-    return this.page.getByRole("alert").filter({ visible: true }).first();
-  }
-
-  // Actions
-  async open(timeoutMs: number): Promise<void> {
-    await openPage(this.page, new URL(PAGE_PATHS.create, this.webUrl).href, timeoutMs);
-  }
-
-  async chooseMode(kind: VideoKind, timeoutMs: number): Promise<void> {
-    if (await this.isModeSelected(kind, timeoutMs)) return;
-    await this.tab(kind).click({ timeout: timeoutMs });
-  }
-
-  async typePrompt(prompt: string, timeoutMs: number): Promise<void> {
-    await this.prompt.fill(prompt, { timeout: timeoutMs });
-  }
-
-  /**
-   * Set the image on the page's file input; the page uploads it itself. Resolves with the upload's answer;
-   * throws at once if the page shows an error toast first (an earlier upload step failed).
-   */
-  async setImage(file: ImageFile, timeoutMs: number): Promise<Envelope> {
-    const toastAlreadyShown = await this.toast.isVisible();
-    const answer = this.page.waitForResponse(isPost(API_PATHS.uploadMedia), { timeout: timeoutMs });
-    answer.catch(() => undefined);
-    await this.fileInput.setInputFiles(file, { timeout: timeoutMs });
-    const refused = toastAlreadyShown ? new Promise<never>(() => undefined) : this.toast.waitFor({ state: "visible", timeout: timeoutMs });
-    refused.catch(() => undefined);
-    const first = await Promise.race([answer, refused.then(() => null)]);
-    if (first === null) throw new Error(`the page refused the upload: ${(await this.toast.textContent()) ?? "(no message)"}`);
-    return envelopeOf(first);
-  }
-
-  /** Wait until `Create` could be clicked (enabled, visible) without clicking it. */
-  async waitUntilCreatable(timeoutMs: number): Promise<void> {
-    if (await this.createButton.isEnabled({ timeout: timeoutMs })) return;
-    await this.createButton.click({ trial: true, timeout: timeoutMs });
-  }
-
-  /**
-   * Click `Create` with the wait for the page's `video/t2v` or `video/i2v` answer armed first.
-   * From the moment this is called, the generation may exist at Pixverse.
-   */
-  async clickCreate(kind: VideoKind, timeoutMs: number): Promise<Envelope> {
-    const answer = this.page.waitForResponse(isPost(kind === "t2v" ? API_PATHS.t2v : API_PATHS.i2v), { timeout: timeoutMs });
-    answer.catch(() => undefined);
-    await this.createButton.click({ timeout: timeoutMs });
-    return envelopeOf(await answer);
-  }
-
-  // Queries
-  isShown(): boolean {
-    return pathIs(this.page.url(), PAGE_PATHS.create);
-  }
-  /** Tabs mark the chosen one with the standard `aria-selected` (agreed UI contract). */
-  async isModeSelected(kind: VideoKind, timeoutMs: number): Promise<boolean> {
-    return (await this.tab(kind).getAttribute("aria-selected", { timeout: timeoutMs })) === "true";
-  }
-  redirectedToLogin(): boolean {
-    return pathIs(this.page.url(), PAGE_PATHS.login);
-  }
-}
-
-// ── The JSON API, called from the signed-in context (cookies shared, no CORS) ──────────────────────────
-
-/** The signed-in token: cookie `_ai_token` (or `ai_token`) of the web or API host. */
-export async function readToken(context: BrowserContext, webUrl: string, apiUrl: string): Promise<string | null> {
-  const cookies = await context.cookies([webUrl, apiUrl]);
-  for (const name of TOKEN_COOKIES) {
-    const cookie = cookies.find((c) => c.name === name && c.value !== "");
-    if (cookie) return cookie.value;
-  }
-  return null;
-}
-
-export class PixverseApi {
-  constructor(
-    private readonly request: APIRequestContext,
-    private readonly apiUrl: string,
-    private readonly token: () => Promise<string | null>,
-  ) {}
-
-  /** One call; throws PixverseApiError on a non-zero ErrCode (a missing token counts as `10003`). */
-  async call(method: "GET" | "POST", path: string, body: unknown, timeoutMs: number): Promise<unknown> {
-    return this.send(method, path, method === "POST" ? JSON.stringify(body ?? {}) : undefined, timeoutMs);
-  }
-
-  /** Polling: one page of the account's videos, newest first. */
-  async listPersonal(offset: number, timeoutMs: number): Promise<ListItem[]> {
-    // Body exactly as the web app polls [pixverse.back StatusBody].
-    const body = { offset, limit: LIST_PAGE_SIZE, filter: { off_peak: 0 }, web_offset: 0, app_offset: 0, polling: true };
-    return parseVideoList(await this.call("POST", API_PATHS.listPersonal, body, timeoutMs));
-  }
-
-  async videoDetail(videoId: string, timeoutMs: number): Promise<ListItem | null> {
-    // The id goes back as the number Pixverse sent; spliced in as text so no digit is lost.
-    const token = /^\d+$/.test(videoId) ? videoId : JSON.stringify(videoId);
-    return parseVideoDetail(await this.send("POST", API_PATHS.listDetail, `{"video_id":${token}}`, timeoutMs));
-  }
-
-  async planDetails(timeoutMs: number): Promise<{ genSimultaneously: number | null; raw: unknown }> {
-    const raw = await this.call("POST", API_PATHS.planDetails, {}, timeoutMs);
-    return { genSimultaneously: genSimultaneously(raw), raw };
-  }
-
-  async credits(timeoutMs: number): Promise<Credits> {
-    return parseCredits(await this.call("GET", API_PATHS.credits, undefined, timeoutMs));
-  }
-
-  private async send(method: "GET" | "POST", path: string, body: string | undefined, timeoutMs: number): Promise<unknown> {
-    const token = await this.token();
-    if (!token) throw new PixverseApiError(10003, "no token cookie: not signed in");
-    const res = await this.request.fetch(new URL(path, this.apiUrl).href, {
-      method,
-      headers: apiHeaders(token),
-      data: body,
-      timeout: timeoutMs,
-      failOnStatusCode: false,
-    });
-    // An APIResponse keeps its body in memory until disposed (or the context closes): read, then let go.
-    const text = await res.text().finally(() => res.dispose());
-    if (res.status() !== 200) throw new PixverseFormatError(`${path} answered HTTP ${res.status()}`);
-    const envelope = parseEnvelope(text);
-    if (envelope.code !== 0) throw new PixverseApiError(envelope.code, envelope.message || `ErrCode ${envelope.code}`);
-    return envelope.resp;
-  }
+/**
+ * Expected credits for one video with these settings, or null for a quality no source prices. Audio and
+ * Multi-Shot cost extra by an amount no source gives; `extras` says so.
+ */
+export function expectedCredits(settings: GenerationSettings): { credits: number | null; extras: string[] } {
+  const perSecond = CREDITS_PER_SECOND[settings.quality];
+  const extras = [...(settings.audio ? ["audio"] : []), ...(settings.multiShot ? ["multi-shot"] : [])];
+  return { credits: perSecond === undefined ? null : perSecond * settings.duration, extras };
 }

@@ -50,9 +50,17 @@ export class AccountPool {
     return this.accounts.map((a) => a.status());
   }
 
-  /** Generations at once over every account that can still be used. */
-  async capacity(_budgetMs: number): Promise<{ slots: number; busy: number | null }> {
-    return { slots: this.accounts.filter((a) => a.status().state !== "login_failed").reduce((sum, a) => sum + a.capacity(), 0), busy: null };
+  /**
+   * Generations at once over every account that can still be used, and how many run there now by the
+   * accounts' own lists (null when any of them cannot be asked: the queue's own count then decides).
+   */
+  async capacity(budgetMs: number): Promise<{ slots: number; busy: number | null }> {
+    const usable = this.accounts.filter((a) => a.status().state !== "login_failed");
+    const busy = await Promise.all(usable.map((a) => a.busy(budgetMs)));
+    return {
+      slots: usable.reduce((sum, a) => sum + a.capacity(), 0),
+      busy: busy.some((b) => b === null) ? null : busy.reduce<number>((sum, b) => sum + (b ?? 0), 0),
+    };
   }
 
   async submit(input: SubmitInput, budgetMs: number): Promise<SubmitResult> {
@@ -63,6 +71,7 @@ export class AccountPool {
     return result;
   }
 
+  /** Each id's state, from the account that has it; `gone` only when the account that made it says so. */
   async poll(ids: readonly string[], budgetMs: number): Promise<{ videos: PixverseVideo[]; gone: string[] }> {
     const found = await Promise.all(
       this.accounts.map((account) => {
@@ -73,15 +82,17 @@ export class AccountPool {
         });
         return account.poll(mine, budgetMs).catch((err: unknown) => {
           this.log.warn("poll failed", { account: account.email, error: errorMessage(err) });
-          return [];
+          return { videos: [], gone: [] };
         });
       }),
     );
-    const videos = found.flatMap((videos, i) => {
+    const videos = found.flatMap(({ videos }, i) => {
       for (const v of videos) this.remember(v.id, this.accounts[i]!);
       return videos;
     });
-    return { videos, gone: [] };
+    // With several accounts, an id of unknown owner is missing from all but one: only its owner's word counts.
+    const gone = found.flatMap(({ gone }, i) => gone.filter((id) => this.accounts.length === 1 || this.owners.get(id) === this.accounts[i]));
+    return { videos, gone };
   }
 
   /** `found` from any account wins; `absent` only when every account says so. */

@@ -23,6 +23,7 @@ export const tuningSchema = z
     pollMaxPages: z.number().int().positive(),
     pollMaxDetails: z.number().int().nonnegative(),
     signInWaitMs: z.number().int().nonnegative(),
+    viewMaxAgeMs: z.number().int().nonnegative(),
   })
   .partial();
 
@@ -37,6 +38,8 @@ export const initConfigSchema = z.object({
   timezone: z.string().min(1),
   humanLoginTimeoutMs: timeoutMs,
   fallbackConcurrency: z.number().int().positive(),
+  submitMode: z.enum(["page-api", "ui"]),
+  createPath: z.string().regex(/^\//),
   logLevel: LOG_LEVEL,
   tuning: tuningSchema.default({}),
   /** The browser's environment; absent: the child's own. */

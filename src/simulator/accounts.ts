@@ -2,6 +2,7 @@
 // 10005), failed-login lockout (500213), and the simulator's human check in front of the login.
 import { randomBytes } from "node:crypto";
 import { ERR, errMsg, HUMAN_CHECK_MESSAGE, OAUTH_ONLY_MESSAGE, type ErrCode } from "./codes.ts";
+import type { Ui } from "./layouts.ts";
 import type { Video } from "./videos.ts";
 
 export interface NewAccount {
@@ -10,6 +11,8 @@ export interface NewAccount {
   credits?: number;
   concurrency?: number;
   oauthOnly?: boolean;
+  /** The page layout this account's signed-in pages use; without it, the simulator's. */
+  ui?: Ui;
 }
 
 export interface Account {
@@ -22,10 +25,18 @@ export interface Account {
   credits: number;
   concurrency: number;
   liveToken: string | null;
+  ui: Ui | null;
   /** Oldest first; listed newest first. */
   videos: Video[];
   /** Videos that may still be running; pruned lazily. */
   inFlight: Video[];
+}
+
+/** An account as the state file keeps it: its videos are kept apart. */
+export type AccountRecord = Omit<Account, "videos" | "inFlight">;
+
+export interface SessionRecord extends Session {
+  token: string;
 }
 
 interface Session {
@@ -67,6 +78,8 @@ export class AccountBook {
     private readonly defaults: AccountDefaults,
     private readonly now: () => number,
     private readonly nextId: () => number,
+    /** Told about every change worth keeping in the state file (accounts, sessions, credits). */
+    private readonly changed: () => void = () => {},
   ) {}
 
   clear(): void {
@@ -93,10 +106,12 @@ export class AccountBook {
       credits: input.credits ?? this.defaults.credits,
       concurrency: input.concurrency ?? this.defaults.concurrency,
       liveToken: null,
+      ui: input.ui ?? null,
       videos: [],
       inFlight: [],
     };
     this.accounts.set(account.id, account);
+    this.changed();
     return account;
   }
 
@@ -129,6 +144,7 @@ export class AccountBook {
     this.sessions.set(token, { accountId: account.id, expiresAt: now + TOKEN_TTL_MS, replaced: false });
     account.liveToken = token;
     this.counts.logins += 1;
+    this.changed();
     return { ok: true, account, token };
   }
 
@@ -147,8 +163,30 @@ export class AccountBook {
   kick(email: string): boolean {
     const account = this.find(email);
     if (!account) return false;
-    if (this.endLiveSession(account)) this.counts.kicks += 1;
+    if (this.endLiveSession(account)) {
+      this.counts.kicks += 1;
+      this.changed();
+    }
     return true;
+  }
+
+  /** Accounts and sessions for the state file (failed-login counts and the human check are not kept). */
+  snapshot(): { accounts: AccountRecord[]; sessions: SessionRecord[] } {
+    const accounts = [...this.accounts.values()].map(({ videos: _v, inFlight: _f, ...rest }) => ({ ...rest }));
+    const sessions = [...this.sessions].map(([token, s]) => ({ token, ...s }));
+    return { accounts, sessions };
+  }
+
+  /** Replace every account and session with saved ones; the accounts come back without videos. */
+  restore(accounts: AccountRecord[], sessions: SessionRecord[]): Account[] {
+    this.clear();
+    for (const a of accounts) this.accounts.set(a.id, { ...a, videos: [], inFlight: [] });
+    for (const { token, ...s } of sessions) if (this.accounts.has(s.accountId)) this.sessions.set(token, s);
+    return [...this.accounts.values()];
+  }
+
+  byId(id: number): Account | undefined {
+    return this.accounts.get(id);
   }
 
   /** Switching it on (again) makes it unsolved; once solved it stays solved until then. */

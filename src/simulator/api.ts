@@ -5,7 +5,7 @@ import { cors } from "hono/cors";
 import { z } from "zod";
 import { ERR, errMsg, type ErrCode } from "./codes.ts";
 import type { Account } from "./accounts.ts";
-import type { SimState, Submission } from "./state.ts";
+import type { SimState, Submission, SubmissionOrigin } from "./state.ts";
 import { QUALITIES, toListItem, type VideoKind } from "./videos.ts";
 
 type Env = { Variables: { account: Account } };
@@ -15,6 +15,19 @@ export const PROMPT_MAX_CHARS = 5000;
 
 export function originOf(c: Context): string {
   return new URL(c.req.url).origin;
+}
+
+/**
+ * The simulator's own header on its pages' requests (never sent by the service), so the stats can tell a
+ * Create click from a fetch the automation makes inside the same page.
+ */
+export const SIM_ORIGIN_HEADER = "X-Sim-Origin";
+
+/** `ui`: the page's own request; `page`: a fetch from inside a page of this origin; else `external`. */
+export function requestOrigin(c: Context): SubmissionOrigin {
+  if (c.req.header(SIM_ORIGIN_HEADER) === "ui") return "ui";
+  // Chromium sends Origin on every POST, same-origin too; curl and Playwright's request API send none.
+  return c.req.header("Origin") === originOf(c) ? "page" : "external";
 }
 
 function ok(c: Context, resp: unknown) {
@@ -36,7 +49,10 @@ async function readJson(c: Context): Promise<unknown> {
 
 const loginBody = z.object({ Username: z.string(), Password: z.string() });
 
-// Fields the web app sends (spec "Creating a video"); others it sends (seed, credit_change, …) are accepted.
+const numericId = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
+
+// Fields the web app sends (spec "Creating a video"); others it sends (credit_change, motion_mode, …) are
+// accepted and ignored. A null seed or negative prompt counts as absent.
 const generationBody = z.object({
   prompt: z.string().optional(),
   model: z.string().optional(),
@@ -44,17 +60,24 @@ const generationBody = z.object({
   quality: z.string().optional(),
   aspect_ratio: z.string().optional(),
   create_count: z.number().int().optional(),
+  seed: z.number().int().nullish(),
+  negative_prompt: z.string().nullish(),
+  sound_effect_switch: z.boolean().optional(),
+  multi_shot: z.boolean().optional(),
+  img_id: numericId.optional(),
   customer_img_path: z.string().optional(),
   customer_img_url: z.string().optional(),
 });
 
-// `offset`/`limit` page; web_offset, app_offset, filter and polling are accepted and ignored.
+// The web library pages with `web_offset` (spec "Polling"), older clients with `offset`; app_offset, filter
+// and polling are accepted and ignored: no item is ever left out for its status.
 const listBody = z.object({
-  offset: z.number().int().min(0).default(0),
+  offset: z.number().int().min(0).optional(),
+  web_offset: z.number().int().min(0).optional(),
   limit: z.number().int().min(1).max(100).default(50),
 });
 
-const detailBody = z.object({ video_id: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]) });
+const detailBody = z.object({ video_id: numericId });
 
 const batchUploadBody = z.object({
   images: z.array(z.object({ path: z.string(), name: z.string().optional(), size: z.number().optional() })).min(1),
@@ -71,23 +94,36 @@ function readSubmission(kind: VideoKind, raw: unknown, account: Account, state: 
   if (!QUALITIES.includes(b.quality) || b.duration < 1 || b.duration > 15) return ERR.invalidParameter;
   // The web app only ever sends one generation per click; more is kept out of the simulator.
   if (b.create_count !== undefined && b.create_count !== 1) return ERR.invalidParameter;
-  const base = { kind, prompt: b.prompt, model: b.model, duration: b.duration, quality: b.quality };
+  const settings = {
+    model: b.model,
+    quality: b.quality,
+    duration: b.duration,
+    aspectRatio: b.aspect_ratio ?? null,
+    audio: b.sound_effect_switch ?? false,
+    multiShot: b.multi_shot ?? false,
+    seed: b.seed ?? null,
+    negativePrompt: b.negative_prompt ?? null,
+  };
   if (kind === "t2v") {
     if (!b.aspect_ratio) return ERR.emptyParameter;
     if (!/^\d+:\d+$/.test(b.aspect_ratio)) return ERR.invalidParameter;
-    return { ...base, aspectRatio: b.aspect_ratio, image: null };
+    return { kind, prompt: b.prompt, settings, image: null };
   }
-  if (!b.customer_img_path) return ERR.emptyParameter;
-  const media = state.uploads.mediaFor(account.id, b.customer_img_path);
-  if (!media) return ERR.invalidImagePath;
-  return { ...base, aspectRatio: "", image: { url: media.url, width: media.width, height: media.height } };
+  // The image by its path (`customer_img_path`) or by its media id (`img_id`); both must name the same one.
+  if (!b.customer_img_path && b.img_id === undefined) return ERR.emptyParameter;
+  const byPath = b.customer_img_path ? state.uploads.mediaFor(account.id, b.customer_img_path) : undefined;
+  const byId = b.img_id !== undefined ? state.uploads.mediaById(account.id, b.img_id) : undefined;
+  const media = byPath ?? byId;
+  if (!media || (b.customer_img_path && !byPath) || (b.img_id !== undefined && !byId)) return ERR.invalidImagePath;
+  if (byPath && byId && byPath !== byId) return ERR.invalidParameter;
+  return { kind, prompt: b.prompt, settings, image: { url: media.url, width: media.width, height: media.height } };
 }
 
 /** The /creative_platform routes. */
 export function apiRoutes(state: SimState): Hono<Env> {
   const app = new Hono<Env>();
   // The real API lives on another host than the pages; allow the page context to call it from anywhere.
-  app.use("*", cors({ origin: (o) => o, allowHeaders: ["Token", "X-Platform", "Ai-Trace-Id", "Content-Type", "Refresh"] }));
+  app.use("*", cors({ origin: (o) => o, allowHeaders: ["Token", "X-Platform", "Ai-Trace-Id", "Content-Type", "Refresh", SIM_ORIGIN_HEADER] }));
 
   app.post("/login", async (c) => {
     const body = loginBody.safeParse(await readJson(c));
@@ -125,7 +161,7 @@ export function apiRoutes(state: SimState): Hono<Env> {
     app.post(`/video/${kind}`, async (c) => {
       const sub = readSubmission(kind, await readJson(c), c.var.account, state);
       if (typeof sub === "number") return fail(c, sub);
-      const result = state.submit(c.var.account, sub);
+      const result = state.submit(c.var.account, sub, requestOrigin(c));
       return result.ok ? ok(c, { video_id: result.video.id }) : fail(c, result.code);
     });
   }
@@ -133,10 +169,12 @@ export function apiRoutes(state: SimState): Hono<Env> {
   app.post("/video/list/personal", async (c) => {
     const body = listBody.safeParse((await readJson(c)) ?? {});
     if (!body.success) return fail(c, ERR.invalidParameter);
-    const { items, total } = state.listVideos(c.var.account, body.data.offset, body.data.limit);
+    const offset = body.data.web_offset ?? body.data.offset ?? 0;
+    const { items, total } = state.listVideos(c.var.account, offset, body.data.limit);
     const now = state.now();
     const origin = originOf(c);
-    return ok(c, { data: items.map((v) => toListItem(v, now, origin)), total, next: body.data.offset + items.length < total });
+    const nextOffset = offset + items.length;
+    return ok(c, { data: items.map((v) => toListItem(v, now, origin)), total, next: nextOffset < total, web_next_offset: nextOffset });
   });
 
   app.post("/video/list/detail", async (c) => {
@@ -155,9 +193,9 @@ export function apiRoutes(state: SimState): Hono<Env> {
     if (!body.success) return fail(c, ERR.badRequest);
     const result = [];
     for (const image of body.data.images) {
-      const record = state.uploads.register(c.var.account.id, image.path, image.name ?? "", originOf(c));
-      if (typeof record === "number") return fail(c, record);
-      result.push(record);
+      const registered = state.uploads.register(c.var.account.id, image.path, image.name ?? "", originOf(c), () => state.takeUploadModeration());
+      if (!registered.ok) return fail(c, registered.code, registered.message);
+      result.push(registered.record);
     }
     return ok(c, { result });
   });

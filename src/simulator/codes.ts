@@ -59,15 +59,19 @@ export function errMsg(code: ErrCode): string {
 /** The spec only says the message contains "sign in via OAuth". */
 export const OAUTH_ONLY_MESSAGE = "This account was registered with Google, Apple or Discord: please sign in via OAuth";
 
+/** The spec only says an image refused at upload comes back as 400 "with a content-policy message". */
+export const UPLOAD_POLICY_MESSAGE = "The image was rejected because it violates our content policy";
+
 /** Not from Pixverse: the simulator's own refusal when its human check is on and unsolved. */
 export const HUMAN_CHECK_MESSAGE = "Please verify you are human first";
 
-/** `video_status` values the simulator reports (docs/PIXVERSE.md "Polling"). */
+/** `video_status` values the simulator reports (docs/PIXVERSE.md "Polling"; 10 "processing" is not used). */
 export const VIDEO_STATUS = {
   done: 1,
   generating: 5,
   deleted: 6,
   moderated: 7,
   failed: 8,
-  queued: 10,
+  queued: 9,
+  filtered: 17,
 } as const;

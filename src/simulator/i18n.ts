@@ -1,5 +1,6 @@
 // The pages' words in English and Russian. The Russian labels the spec quotes (`Вход`, `Создать`,
 // `Опишите контент, который хотите создать`) are what a Russian-locale browser saw on the real site.
+// Keys are also what `POST /__sim/labels` overrides on the 2026 pages.
 export const LANGS = ["en", "ru"] as const;
 export type Lang = (typeof LANGS)[number];
 
@@ -10,7 +11,7 @@ const en = {
   onboardText: "Sign in to start creating videos.",
   login: "Login",
   loginTitle: "Sign in",
-  username: "Email or username",
+  username: "Email or Username",
   password: "Password",
   verifyHuman: "Verify you are human",
   humanHint: "Please verify you are human to continue.",
@@ -28,6 +29,23 @@ const en = {
   submitting: "Submitting…",
   submitted: "Your video is being generated. Video id:",
   networkError: "Network error, please try again",
+  // The 2026 pages (docs/PIXVERSE.md "Creating a video"); the promo is the simulator's own wording.
+  close: "Close",
+  promoTitle: "Limited-time offer",
+  promoText: "Upgrade your plan for more credits and faster generations. (A simulator promo: close it to go on.)",
+  uploadHint: "Click or drag an image here",
+  uploadVideo: "Upload video",
+  endFrame: "End frame",
+  uploadedImage: "Uploaded image",
+  removeImage: "Remove image",
+  audio: "Audio",
+  multiShot: "Multi-Shot",
+  model: "Model",
+  quality: "Quality",
+  duration: "Duration",
+  concurrencyLimit: "Maximum concurrent generations reached",
+  concurrencyHint: "Wait for one of your videos to finish, or upgrade your plan.",
+  ok: "OK",
 } as const;
 
 export type I18nKey = keyof typeof en;
@@ -57,9 +75,31 @@ const ru: Record<I18nKey, string> = {
   submitting: "Отправка…",
   submitted: "Видео создаётся. Идентификатор видео:",
   networkError: "Ошибка сети, попробуйте ещё раз",
+  close: "Закрыть",
+  promoTitle: "Ограниченное предложение",
+  promoText: "Улучшите тариф: больше кредитов и быстрее генерация. (Реклама симулятора: закройте её, чтобы продолжить.)",
+  uploadHint: "Нажмите или перетащите сюда изображение",
+  uploadVideo: "Загрузить видео",
+  endFrame: "Последний кадр",
+  uploadedImage: "Загруженное изображение",
+  removeImage: "Удалить изображение",
+  audio: "Звук",
+  multiShot: "Несколько сцен",
+  model: "Модель",
+  quality: "Качество",
+  duration: "Длительность",
+  concurrencyLimit: "Достигнут предел одновременных генераций",
+  concurrencyHint: "Дождитесь окончания одного из видео или улучшите тариф.",
+  ok: "ОК",
 };
 
 export const DICTIONARIES: Record<Lang, Record<I18nKey, string>> = { en, ru };
+export const I18N_KEYS = Object.keys(en) as [I18nKey, ...I18nKey[]];
+
+/** The dictionaries with some English labels replaced (the 2026 pages' `POST /__sim/labels`). */
+export function withEnglishOverrides(overrides: Partial<Record<I18nKey, string>>): Record<Lang, Record<I18nKey, string>> {
+  return { en: { ...en, ...overrides }, ru };
+}
 
 export function t(lang: Lang, key: I18nKey): string {
   return DICTIONARIES[lang][key];

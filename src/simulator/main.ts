@@ -2,6 +2,7 @@
 // of the simulator that reads the environment.
 import { z } from "zod";
 import { createLogger, LOG_LEVELS } from "../log.ts";
+import { DEFAULT_UI, UI_LAYOUTS } from "./layouts.ts";
 import { DEFAULTS, startSimulator } from "./server.ts";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -16,6 +17,8 @@ const envSchema = z
     SIM_CREDITS: int(DEFAULTS.credits, 0),
     SIM_EMAIL: z.preprocess(emptyAsUndefined, z.string().optional()),
     SIM_PASSWORD: z.preprocess(emptyAsUndefined, z.string().optional()),
+    SIM_UI: z.preprocess(emptyAsUndefined, z.enum(UI_LAYOUTS).default(DEFAULT_UI)),
+    SIM_STATE_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
     LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default("info")),
   })
   .refine((e) => (e.SIM_EMAIL === undefined) === (e.SIM_PASSWORD === undefined), {
@@ -40,11 +43,14 @@ const sim = await startSimulator({
   credits: env.SIM_CREDITS,
   email: env.SIM_EMAIL,
   password: env.SIM_PASSWORD,
+  ui: env.SIM_UI,
+  stateFile: env.SIM_STATE_FILE,
   logger,
 });
 logger.info("Pixverse SIMULATOR ready: a local stand-in, not the real site", {
   url: sim.url,
   login: `${sim.url}/login`,
+  ui: env.SIM_UI,
   account: env.SIM_EMAIL ?? "none (create one: POST /__sim/accounts)",
 });
 

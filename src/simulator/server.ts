@@ -4,8 +4,10 @@ import { Hono } from "hono";
 import { silentLogger, type Logger } from "../log.ts";
 import { apiRoutes } from "./api.ts";
 import { controlRoutes } from "./control.ts";
+import { DEFAULT_UI, type Ui } from "./layouts.ts";
 import { mediaRoutes, uploadRoutes, type MediaAssets } from "./media.ts";
 import { pageRoutes } from "./pages.ts";
+import { persistState, type StatePersistence } from "./persist.ts";
 import { SimState } from "./state.ts";
 
 export interface SimulatorOptions {
@@ -23,6 +25,13 @@ export interface SimulatorOptions {
   /** With a password: an account created at start and after every reset. */
   email?: string;
   password?: string;
+  /** The page layout ("2026", the default, or "2025"); an account's own `ui` wins over it. */
+  ui?: Ui;
+  /**
+   * A JSON file to keep the state in across restarts (accounts, sessions, videos, media records): loaded at
+   * start if it exists, written after every change (debounced) and on stop. Without it, nothing is kept.
+   */
+  stateFile?: string;
   logger?: Logger;
   /** Test seams: the clock and the randomness behind jitter, seeds and ids. */
   now?: () => number;
@@ -34,18 +43,18 @@ export interface Simulator {
   url: string;
   port: number;
   state: SimState;
-  /** Close the port and forget everything. Nothing keeps running afterwards. */
+  /** Close the port, save the state file (if any), and forget everything. Nothing keeps running afterwards. */
   stop(): Promise<void>;
 }
 
 export const DEFAULTS = { generationMs: 4000, concurrency: 2, credits: 1_000_000 } as const;
 
 export interface SimulatorAssets extends MediaAssets {
-  /** The pages' scripts by name (common, login, create). */
+  /** The pages' scripts by name (see SCRIPT_NAMES). */
   scripts: Record<string, string>;
 }
 
-const SCRIPT_NAMES = ["common", "login", "create"] as const;
+const SCRIPT_NAMES = ["common", "login", "create", "ant", "login2026", "creation", "challenge"] as const;
 
 /** Read the committed sample video, its first frame and the pages' scripts. */
 export async function loadAssets(): Promise<SimulatorAssets> {
@@ -68,7 +77,7 @@ export function createSimulatorApp(deps: { state: SimState; assets: SimulatorAss
   app.route("/oss", uploadRoutes(state.uploads));
   app.route("/media", mediaRoutes(state.uploads, assets));
   app.route("/__sim", controlRoutes(state));
-  app.get("/static/:name{[a-z]+\\.js}", (c) => {
+  app.get("/static/:name{[a-z0-9]+\\.js}", (c) => {
     const script = assets.scripts[c.req.param("name").replace(/\.js$/, "")];
     if (script === undefined) return c.notFound();
     return c.body(script, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
@@ -90,9 +99,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     concurrency: options.concurrency ?? DEFAULTS.concurrency,
     credits: options.credits ?? DEFAULTS.credits,
     defaultAccount: options.email && options.password !== undefined ? { email: options.email, password: options.password } : null,
+    ui: options.ui ?? DEFAULT_UI,
     now: options.now ?? Date.now,
     random: options.random ?? Math.random,
   });
+  const persistence: StatePersistence | null = options.stateFile ? persistState(state, options.stateFile, logger) : null;
   const app = createSimulatorApp({ state, assets: await loadAssets(), logger });
   const hostname = options.hostname ?? "127.0.0.1";
   const server = Bun.serve({ port: options.port ?? 0, hostname, fetch: app.fetch });
@@ -107,6 +118,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     state,
     async stop() {
       await server.stop(true);
+      // Saved before the reset below, which must not reach the file.
+      persistence?.close();
       state.reset();
     },
   };

@@ -3,7 +3,7 @@
 // `pixverse-fe-upload`; the simulator plays the storage host itself on its own port, in memory.
 import { randomBytes } from "node:crypto";
 import { imageSize } from "image-size";
-import { ERR, type ErrCode } from "./codes.ts";
+import { ERR, errMsg, UPLOAD_POLICY_MESSAGE, type ErrCode } from "./codes.ts";
 
 /** Uploaded objects live under `upload/<uuid>.<ext>` like Pixverse's `customer_img_path`. */
 export const UPLOAD_NAME = /^[A-Za-z0-9-]{1,64}\.(png|jpe?g|webp)$/;
@@ -33,6 +33,14 @@ export interface MediaRecord {
   height: number;
 }
 
+/** A media record with its owner, as the state file keeps it. */
+export interface MediaEntry {
+  accountId: number;
+  record: MediaRecord;
+}
+
+export type Registered = { ok: true; record: MediaRecord } | { ok: false; code: ErrCode; message: string };
+
 interface StoredObject {
   bytes: Uint8Array<ArrayBuffer>;
   contentType: string;
@@ -47,6 +55,8 @@ export class UploadStore {
   constructor(
     private readonly now: () => number,
     private readonly nextId: () => number,
+    /** Told when a media record is added (the state file keeps them; tokens and bytes are not kept). */
+    private readonly changed: () => void = () => {},
   ) {}
 
   clear(): void {
@@ -81,20 +91,26 @@ export class UploadStore {
     return this.objects.get(name);
   }
 
-  /** `batch_upload_media`: judge the uploaded bytes and record the image for this account. */
-  register(accountId: number, path: string, displayName: string, origin: string): MediaRecord | ErrCode {
+  /**
+   * `batch_upload_media`: judge the uploaded bytes and record the image for this account. `refuseContent`
+   * is asked only about a valid image: it stands for Pixverse's moderation of the picture itself.
+   */
+  register(accountId: number, path: string, displayName: string, origin: string, refuseContent: () => boolean = () => false): Registered {
+    const refuse = (code: ErrCode, message: string = errMsg(code)): Registered => ({ ok: false, code, message });
     const name = path.startsWith("upload/") ? path.slice("upload/".length) : "";
     const stored = this.objects.get(name);
-    if (!stored || stored.accountId !== accountId) return ERR.invalidImagePath;
+    if (!stored || stored.accountId !== accountId) return refuse(ERR.invalidImagePath);
     let size: { width?: number; height?: number; type?: string };
     try {
       size = imageSize(stored.bytes);
     } catch {
-      return ERR.invalidImageFormat;
+      return refuse(ERR.invalidImageFormat);
     }
     const { width = 0, height = 0, type = "" } = size;
-    if (!IMAGE_TYPES.has(type)) return ERR.invalidImageFormat;
-    if (width < 1 || height < 1 || width > MAX_SIDE_PX || height > MAX_SIDE_PX) return ERR.invalidImageSize;
+    if (!IMAGE_TYPES.has(type)) return refuse(ERR.invalidImageFormat);
+    if (width < 1 || height < 1 || width > MAX_SIDE_PX || height > MAX_SIDE_PX) return refuse(ERR.invalidImageSize);
+    // Spec "Creating a video": an image refused by moderation is ErrCode 400 with a content-policy message.
+    if (refuseContent()) return refuse(ERR.badRequest, UPLOAD_POLICY_MESSAGE);
     const record: MediaRecord = {
       id: this.nextId(),
       category: 0,
@@ -107,11 +123,28 @@ export class UploadStore {
       height,
     };
     this.media.set(`${accountId}:${path}`, record);
-    return record;
+    this.changed();
+    return { ok: true, record };
   }
 
   /** The account's registered image at `upload/<name>`, as i2v's `customer_img_path` names it. */
   mediaFor(accountId: number, path: string): MediaRecord | undefined {
     return this.media.get(`${accountId}:${path}`);
+  }
+
+  /** The account's registered image by the `id` batch_upload_media answered (i2v's `img_id`). */
+  mediaById(accountId: number, id: number): MediaRecord | undefined {
+    for (const [key, record] of this.media) if (record.id === id && key.startsWith(`${accountId}:`)) return record;
+    return undefined;
+  }
+
+  snapshot(): MediaEntry[] {
+    return [...this.media].map(([key, record]) => ({ accountId: Number(key.slice(0, key.indexOf(":"))), record: { ...record } }));
+  }
+
+  /** Media records only: the uploaded bytes were never saved, so their `/media/upload/…` URLs answer 404. */
+  restore(entries: MediaEntry[]): void {
+    this.clear();
+    for (const { accountId, record } of entries) this.media.set(`${accountId}:${record.path}`, record);
   }
 }

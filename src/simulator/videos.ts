@@ -4,7 +4,7 @@ import { VIDEO_STATUS } from "./codes.ts";
 
 export type VideoKind = "t2v" | "i2v";
 /** How a generation ends; chosen by the prompt's test marker (docs/SIMULATOR.md "Test markers"). */
-export type Outcome = "done" | "moderated" | "failed" | "deleted";
+export type Outcome = "done" | "moderated" | "filtered" | "failed" | "deleted";
 
 export interface Video {
   id: number;
@@ -19,7 +19,7 @@ export interface Video {
   imageUrl: string | null;
   seed: number;
   createdAt: number;
-  /** Until then `10` (queued), after it `5` (generating). */
+  /** Until then `9` (queued), after it `5` (generating). */
   startedAt: number;
   /** The final status from then on; before it the video counts against the account's concurrency. */
   finishAt: number;
@@ -39,7 +39,9 @@ export interface Markers {
 export function readMarkers(prompt: string): Markers {
   const outcome: Outcome = prompt.includes("[sim:moderation]")
     ? "moderated"
-    : prompt.includes("[sim:fail]")
+    : prompt.includes("[sim:filtered]")
+      ? "filtered"
+      : prompt.includes("[sim:fail]")
       ? "failed"
       : prompt.includes("[sim:deleted]")
         ? "deleted"
@@ -52,7 +54,7 @@ export function generationTime(baseMs: number, slow: boolean, random: () => numb
   return Math.round(baseMs * (1 - jitter + 2 * jitter * random()) * (slow ? 10 : 1));
 }
 
-/** The first fifth of a generation is reported as queued (10), the rest as generating (5); our choice. */
+/** The first fifth of a generation is reported as queued (9), the rest as generating (5); our choice. */
 export const QUEUED_SHARE = 0.2;
 
 export function videoStatus(video: Video, now: number): number {
@@ -63,6 +65,8 @@ export function videoStatus(video: Video, now: number): number {
       return VIDEO_STATUS.done;
     case "moderated":
       return VIDEO_STATUS.moderated;
+    case "filtered":
+      return VIDEO_STATUS.filtered;
     case "failed":
       return VIDEO_STATUS.failed;
     case "deleted":
@@ -75,11 +79,27 @@ export function isRunning(video: Video, now: number): boolean {
 }
 
 // pixsim7 pixverse/pricing.py: credits per second of video by quality (spec "Account limits").
-const CREDITS_PER_SECOND: Record<string, number> = { "360p": 4, "540p": 6, "720p": 8, "1080p": 16 };
+export const CREDITS_PER_SECOND: Record<string, number> = { "360p": 4, "540p": 6, "720p": 8, "1080p": 16 };
 export const QUALITIES = Object.keys(CREDITS_PER_SECOND);
+/**
+ * The spec says Audio and Multi-Shot "raise the credit cost" but not by how much: a flat 10 credits each per
+ * video is our choice. The 2026 page shows the same sum on its Create button.
+ */
+export const SURCHARGE = { audio: 10, multiShot: 10 } as const;
 
-export function creditCost(quality: string, duration: number): number {
-  return (CREDITS_PER_SECOND[quality] ?? 4) * duration;
+/** What the 2026 creation page offers (spec "Creating a video": models, qualities, durations of 2026). */
+export const MODELS = ["v5", "v5.5", "v5.6", "v6"] as const;
+export const DURATIONS = [5, 8, 10] as const;
+/** The page's settings when it remembers none: deliberately not the cheapest, so tests see who chose. */
+export const PAGE_DEFAULTS = { model: "v5.5", quality: "540p", duration: 5 } as const;
+
+export interface CostExtras {
+  audio?: boolean;
+  multiShot?: boolean;
+}
+
+export function creditCost(quality: string, duration: number, extras: CostExtras = {}): number {
+  return (CREDITS_PER_SECOND[quality] ?? 4) * duration + (extras.audio ? SURCHARGE.audio : 0) + (extras.multiShot ? SURCHARGE.multiShot : 0);
 }
 
 /** `16:9` → 1.78; unknown shapes fall back to 16:9. */
@@ -103,7 +123,7 @@ export function mediaPath(video: Video, ext: "mp4" | "jpg"): string {
   return `/media/pixverse%2F${ext}%2Fmedia%2Fweb%2Fori%2F${video.id}_seed${video.seed}.${ext}`;
 }
 
-/** create_time as ISO 8601 UTC without milliseconds ("2026-11-25T17:00:00Z"); the spec does not show it. */
+/** created_at as ISO 8601 UTC without milliseconds ("2026-11-25T17:00:00Z"); the spec shows no example. */
 export function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
@@ -118,7 +138,7 @@ export function toListItem(video: Video, now: number, origin: string) {
     prompt: video.prompt,
     url: finished ? origin + mediaPath(video, "mp4") : "",
     first_frame: finished ? origin + mediaPath(video, "jpg") : (video.imageUrl ?? ""),
-    create_time: formatTime(video.createdAt),
+    created_at: formatTime(video.createdAt),
     output_width: finished ? video.outputWidth : 0,
     output_height: finished ? video.outputHeight : 0,
     model: video.model,
@@ -130,3 +150,9 @@ export function toListItem(video: Video, now: number, origin: string) {
   };
 }
 export type ListItem = ReturnType<typeof toListItem>;
+
+/**
+ * The picture of an image video a person starts by hand (`POST /__sim/start` with kind i2v): the committed
+ * `assets/sample.jpg` (320×180), which `/media/…jpg` serves under any name.
+ */
+export const MANUAL_IMAGE = { path: "/media/manual/sample.jpg", width: 320, height: 180 } as const;

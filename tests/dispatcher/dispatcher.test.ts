@@ -265,4 +265,46 @@ describeEachDatabase("dispatcher", (db) => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(60);
   });
+
+  test("a job's own settings overlay the defaults in what the generator is asked to make; a job without any gets the defaults", async () => {
+    const chosen = { model: "v6", quality: "1080p", duration: 10, aspectRatio: "9:16", seed: 0, negativePrompt: "blurry" };
+    await enqueue(db(), [{ ...t2v("chosen"), settings: chosen }, t2v("plain"), { ...t2v("some"), settings: { quality: "720p", seed: 42 } }]);
+    const { generator, dispatcher } = setup(db());
+    generator.cap = 10;
+    await dispatcher.runOnce();
+    const sent = new Map(generator.submitted.map((s) => [s.prompt, s.settings]));
+    expect(TEST_SETTINGS).toMatchObject({ model: "v5.6", quality: "360p", duration: 5, aspectRatio: "16:9" }); // so the overlay shows
+    expect(sent.get("chosen")).toEqual({ ...TEST_SETTINGS, ...chosen });
+    expect(sent.get("plain")).toEqual(TEST_SETTINGS);
+    expect(sent.get("plain")).not.toHaveProperty("seed");
+    expect(sent.get("plain")).not.toHaveProperty("negativePrompt");
+    expect(sent.get("some")).toEqual({ ...TEST_SETTINGS, quality: "720p", seed: 42 });
+  });
+
+  test("an image job's chosen settings reach the generator with its image", async () => {
+    const image = png(16, 16);
+    const repo = createVideoRepository(db());
+    await repo.insertBatch(
+      [{ ...t2v("animate"), kind: "i2v", settings: { model: "v5", duration: 8 }, image: { bytes: image, type: "png", width: 16, height: 16 } }],
+      LIMITS,
+    );
+    const { generator, dispatcher } = setup(db());
+    await dispatcher.runOnce();
+    const sent = generator.submitted[0]!;
+    expect(sent.kind).toBe("i2v");
+    expect(sent.image?.width).toBe(16);
+    expect(sent.settings).toEqual({ ...TEST_SETTINGS, model: "v5", duration: 8 });
+  });
+
+  test("a job resubmitted after reconciliation found nothing keeps its settings", async () => {
+    const [id] = await enqueue(db(), [{ ...t2v("again"), settings: { seed: 7 } }]);
+    const { repo, generator, dispatcher } = setup(db());
+    generator.nextSubmits.push(new Error("the page crashed mid-click"));
+    await dispatcher.runOnce(); // outcome unknown
+    await dispatcher.runOnce(); // reconciliation finds nothing: queued again
+    await dispatcher.runOnce();
+    expect(generator.submitted).toHaveLength(2);
+    for (const s of generator.submitted) expect(s.settings).toEqual({ ...TEST_SETTINGS, seed: 7 });
+    expect((await repo.findJob(id!))?.settings).toEqual({ seed: 7 });
+  });
 });

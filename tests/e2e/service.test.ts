@@ -184,4 +184,36 @@ describe("the service as a process", () => {
     }
     expect(JSON.stringify(logs)).not.toContain(ACCOUNT.password);
   });
+
+  test("demo mode: a restart with videos in flight keeps the simulator's videos, and every one finishes", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "e2e-demo-"));
+    dirs.push(dir);
+    // No EMAIL/PASSWORD: the service starts its own simulator, which keeps its state under DATA_DIR.
+    const env = { DATA_DIR: dir, SIM_GENERATION_MS: "6000", INSTANCE_ID: "e2e-demo", RATE_LIMIT_STATUS_PER_MINUTE: "100000" };
+    const first = await launch(env);
+    const ids = [await text2video(first, "demo restart one"), await text2video(first, "demo restart two")];
+    await eventually(
+      async () => (first.logs().filter((l) => l.msg === "job submitted").length === 2 ? true : undefined),
+      30_000,
+      "both videos submitted to the demo simulator",
+    );
+    const stateFile = join(dir, "simulator", "state.json");
+    await eventually(
+      async () => {
+        const saved = await Bun.file(stateFile).text().catch(() => "");
+        return saved.includes("demo restart one") && saved.includes("demo restart two") ? true : undefined;
+      },
+      10_000,
+      "the simulator's state on disk",
+    );
+    const children = await first.childPids();
+    await first.stop("SIGKILL");
+    for (const pid of children) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+    const second = await launch(env);
+    for (const id of ids) expect((await finalStatus(second, id, 60_000)).url).toBeString();
+  }, 120_000);
 });

@@ -4,7 +4,7 @@
 // statuses with a JSON body, never a 500, a stack or SQL.
 import { expect, test } from "bun:test";
 import { ID_MAX_LENGTH, PROMPT_MAX_CODE_POINTS } from "../../src/domain/limits.ts";
-import { buildApp, formPost } from "../support/app.ts";
+import { buildApp, formPost, TEST_ALLOWED } from "../support/app.ts";
 import { bmp, gif, jpeg, png, svg, webp } from "../support/images.ts";
 import { describeEachDatabase } from "../support/db.ts";
 
@@ -113,7 +113,142 @@ const TEXT_FIELDS: [string, number][] = [
   ["prompt", PROMPT_MAX_CODE_POINTS],
 ];
 
+// The optional generation parameters, written independently of src/http/schemas.ts: a value that is absent,
+// null, "" or white space only is not given; a given one must be on the operator's list (duration and seed:
+// a JSON integer or a string of ASCII digits), a seed 0 to 2^31 - 1, a negative prompt a storable string of
+// at most 2048 code points. aspect_ratio is for text2video only.
+const SETTING_FIELDS = ["model", "quality", "duration", "aspect_ratio", "seed", "negative_prompt"] as const;
+type SettingField = (typeof SETTING_FIELDS)[number];
+const STORED_KEY: Record<SettingField, string> = {
+  model: "model",
+  quality: "quality",
+  duration: "duration",
+  aspect_ratio: "aspectRatio",
+  seed: "seed",
+  negative_prompt: "negativePrompt",
+};
+
+function givenSetting(v: unknown): boolean {
+  return !(v === undefined || v === null || (typeof v === "string" && v.trim() === ""));
+}
+
+function integerOf(v: unknown): number | null {
+  if (typeof v === "number") return Number.isInteger(v) ? v : null;
+  if (typeof v !== "string" || v.length === 0) return null;
+  for (const ch of v) if (ch < "0" || ch > "9") return null;
+  return Number(v);
+}
+
+/** The value the service must store for a given `field`, or undefined when it must refuse it. */
+function settingOracle(field: SettingField, v: unknown, kind: "t2v" | "i2v"): unknown {
+  switch (field) {
+    case "model":
+      return typeof v === "string" && TEST_ALLOWED.models.includes(v) ? v : undefined;
+    case "quality":
+      return typeof v === "string" && TEST_ALLOWED.qualities.includes(v) ? v : undefined;
+    case "aspect_ratio":
+      return kind === "t2v" && typeof v === "string" && TEST_ALLOWED.aspectRatios.includes(v) ? v : undefined;
+    case "duration": {
+      const n = integerOf(v);
+      return n !== null && TEST_ALLOWED.durations.includes(n) ? n : undefined;
+    }
+    case "seed": {
+      const n = integerOf(v);
+      return n !== null && n >= 0 && n <= 2_147_483_647 ? n : undefined;
+    }
+    case "negative_prompt":
+      return typeof v === "string" && !v.includes("\u0000") && v.isWellFormed() && codePoints(v) <= PROMPT_MAX_CODE_POINTS ? v : undefined;
+  }
+}
+
+/** A random value for `field`; `plain`: only absent or on its list (so that whole requests pass often enough). */
+function randomSetting(r: Rng, field: SettingField, plain: boolean): unknown {
+  const lists: Record<SettingField, readonly (string | number)[]> = {
+    model: TEST_ALLOWED.models,
+    quality: TEST_ALLOWED.qualities,
+    duration: TEST_ALLOWED.durations,
+    aspect_ratio: TEST_ALLOWED.aspectRatios,
+    seed: [0, 1, 42, 2_147_483_646, 2_147_483_647, 2_147_483_648, -1, 1.5, 1e21],
+    negative_prompt: ["blurry", "low quality, text", "ж 😀", "  rain  "],
+  };
+  switch (plain ? r.int(2) * 7 : r.int(8)) {
+    case 0:
+    case 1: {
+      const v = r.pick(lists[field]);
+      return r.int(2) ? v : String(v);
+    }
+    case 2: {
+      // Near misses: case, white space around, decimals, signs, exponents, emptiness.
+      const v = String(r.pick(lists[field]));
+      return r.pick([v.toUpperCase(), ` ${v}`, `${v} `, `${v}.0`, `-${v}`, `+${v}`, `${v}e0`, `0${v}`, "", " ", null, `${v},${v}`]);
+    }
+    case 3:
+      return r.int(2) ? String(r.int(2 ** 32)) : r.int(2 ** 32);
+    case 4:
+    case 5:
+      return randomValue(r);
+    default:
+      return undefined;
+  }
+}
+
+/** What the server reads from a multipart value: a USV string without the line breaks a form may rewrite. */
+const asFormValue = (v: unknown) => String(v).toWellFormed().replace(/[\r\n]/g, "");
+
 describeEachDatabase("fuzzed requests", (db) => {
+  for (const kind of ["t2v", "i2v"] as const) {
+    const path = kind === "t2v" ? "/text2video" : "/image2video";
+    test(`POST ${path} with random optional settings: 200 and the oracle's settings stored exactly when every given one is allowed, else 400 naming one that is not`, async () => {
+      const { app, repo } = buildApp(db());
+      const seen = { accepted: 0, refused: 0, chose: 0 };
+      const cases = kind === "t2v" ? CASES : CASES / 4;
+      for (let seed = 1; seed <= cases; seed++) {
+        const r = rng((kind === "t2v" ? 4_000_000 : 5_000_000) + seed);
+        const fields: Record<string, unknown> = { prompt: `prompt ${seed}`, app_bundle_id: "com.fuzz", apphud_user_id: `${kind} settings ${seed}` };
+        // A third of the requests choose only values that should pass (image2video: no aspect_ratio).
+        const plain = r.int(3) === 0;
+        for (const field of SETTING_FIELDS) {
+          if (plain && kind === "i2v" && field === "aspect_ratio") continue;
+          const v = randomSetting(r, field, plain);
+          if (v === undefined) continue;
+          // Multipart carries strings only (null as absent).
+          if (kind === "i2v") {
+            if (v !== null) fields[field] = asFormValue(v);
+          } else fields[field] = v;
+        }
+        const res =
+          kind === "t2v"
+            ? await app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fields) })
+            : await app.request(...formPost(path, fields as Record<string, string>, { name: "a.png", bytes: png(8, 8) }));
+        const answer = await expectContractAnswer(res, seed);
+        const expected: Record<string, unknown> = {};
+        const invalid: string[] = [];
+        for (const field of SETTING_FIELDS) {
+          if (!givenSetting(fields[field])) continue;
+          const stored = settingOracle(field, fields[field], kind);
+          if (stored === undefined) invalid.push(field);
+          else expected[STORED_KEY[field]] = stored;
+        }
+        if (invalid.length === 0) {
+          expectAccepted(answer, seed);
+          seen.accepted++;
+          const claimed = await repo.claimQueued("fuzz", 10);
+          expect(claimed.map((j) => j.id)).toEqual([answer.body.video_id as number]);
+          const want = Object.keys(expected).length > 0 ? expected : null;
+          if (want) seen.chose++;
+          if (!Bun.deepEquals(claimed[0]!.settings, want)) {
+            throw new Error(`seed ${seed}: stored ${JSON.stringify(claimed[0]!.settings)}, expected ${JSON.stringify(want)}`);
+          }
+        } else {
+          expectRefused(answer, invalid, seed);
+          seen.refused++;
+        }
+      }
+      for (const count of Object.values(seen)) expect(count).toBeGreaterThan(cases / 10);
+    });
+  }
+
+
   test("POST /text2video with a random JSON object: 200 exactly when every field is valid, else 400 naming one that is not", async () => {
     const { app, repo } = buildApp(db());
     const seen = { accepted: 0, refused: 0 };

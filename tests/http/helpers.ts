@@ -7,6 +7,8 @@ import { openDatabase, type Database } from "../../src/db/client.ts";
 import type { NewVideo } from "../../src/db/videos.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
 import type { VideoService } from "../../src/videos.ts";
+import type { AllowedSettings } from "../../src/domain/settings.ts";
+import { TEST_ALLOWED } from "../support/app.ts";
 
 /** One migrated in-memory PGlite for the whole file; tests keep apart by using their own owners. */
 export function sharedPglite(): () => Database {
@@ -103,11 +105,12 @@ export function recordingVideos(): VideoService & { created: NewVideo[] } {
   };
 }
 
-/** The app over `videos`, with generous limits and a silent log. */
+/** The app over `videos`, with generous limits, a silent log and the default lists of allowed settings. */
 export function appWith(
   videos: VideoService,
   logger: Logger = silentLogger,
   limits: { generationsPerMinute: number; statusPerMinute: number } = { generationsPerMinute: 10_000, statusPerMinute: 10_000 },
+  allowed: AllowedSettings = TEST_ALLOWED,
 ) {
-  return createApp({ videos, logger, limits });
+  return createApp({ videos, logger, limits, allowed });
 }

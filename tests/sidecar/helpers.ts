@@ -9,6 +9,8 @@ import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger, type Logger, type LogLevel } from "../../src/log.ts";
 import { DEFAULT_TUNING, type AccountTuning } from "../../src/sidecar/account.ts";
 import { AccountPool } from "../../src/sidecar/pool.ts";
+import { DEFAULT_CREATE_PATH } from "../../src/sidecar/pixverse.ts";
+import type { SubmitMode } from "../../src/sidecar/submission.ts";
 import type { AccountStatus } from "../../src/sidecar/protocol.ts";
 import type { Simulator } from "../../src/simulator/server.ts";
 import { control } from "../simulator/helpers.ts";
@@ -82,6 +84,10 @@ export interface PoolSetup {
   tuning?: Partial<AccountTuning>;
   browserEnv?: Record<string, string>;
   logger?: Logger;
+  /** How submissions reach the simulator; default the service's (page-api). */
+  submitMode?: SubmitMode;
+  /** The creation page's path; default the 2026 one. */
+  createPath?: string;
 }
 
 /** An in-process account pool (the sidecar's insides) against the simulator. */
@@ -102,6 +108,8 @@ export async function startPool(setup: PoolSetup): Promise<{ pool: AccountPool; 
         timezone: "UTC",
         humanLoginTimeoutMs: setup.humanLoginTimeoutMs ?? 30_000,
         fallbackConcurrency: 2,
+        submitMode: setup.submitMode ?? "page-api",
+        createPath: setup.createPath ?? DEFAULT_CREATE_PATH,
         tuning: { ...FAST_TUNING, ...setup.tuning },
       },
     },

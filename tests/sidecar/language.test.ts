@@ -4,7 +4,8 @@ import { TEST_SETTINGS } from "../support/settings.ts";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
 import { chromium, type Browser } from "playwright-core";
 import { ACCEPT_LANGUAGE, LanguageError, newEnglishContext, pageLanguage, verifyEnglish } from "../../src/sidecar/browser.ts";
-import { LABELS, LoginPage } from "../../src/sidecar/pixverse.ts";
+import { LoginPage } from "../../src/sidecar/pages.ts";
+import { LABELS } from "../../src/sidecar/pixverse.ts";
 import type { AccountPool } from "../../src/sidecar/pool.ts";
 import { startSimulator, type Simulator } from "../../src/simulator/server.ts";
 import { addAccount, CHROMIUM, requireChromium, reset, startPool, stats } from "./helpers.ts";
@@ -54,7 +55,7 @@ test("our context gets the English UI even inside a browser launched for Russian
   const context = await newEnglishContext(browser, { timezone: "Europe/Moscow" });
   const page = await context.newPage();
   const navigation = page.waitForResponse((r) => new URL(r.url()).pathname === "/login");
-  const script = page.waitForResponse((r) => new URL(r.url()).pathname === "/static/login.js");
+  const script = page.waitForResponse((r) => new URL(r.url()).pathname.startsWith("/static/login"));
   const form = new LoginPage(page, sim.url);
   await form.open(10_000);
   // Chromium sends the context locale on navigations and our header on everything the page loads or fetches.

@@ -1,8 +1,16 @@
 // The Pixverse facts module on its own: answers, ids, codes and times, no browser.
 import { describe, expect, test } from "bun:test";
+import { TEST_SETTINGS } from "../support/settings.ts";
 import {
+  createdAtMs,
   createdVideoId,
   createTimeMs,
+  expectedCredits,
+  generationBody,
+  listBody,
+  parseUploadedImage,
+  settingsFields,
+  uploadErrorKind,
   genSimultaneously,
   loginFailure,
   parseCredits,
@@ -26,7 +34,7 @@ describe("answers", () => {
 
   test("leaves a prompt that merely mentions video_id untouched", () => {
     const text = JSON.stringify({ ErrCode: 0, ErrMsg: "", Resp: { data: [{ video_id: 5, video_status: 1, prompt: '"video_id":123 ok' }] } });
-    const items = parseVideoList(parseEnvelope(text).resp);
+    const { items } = parseVideoList(parseEnvelope(text).resp);
     expect(items[0]?.prompt).toBe('"video_id":123 ok');
     expect(items[0]?.video_id).toBe("5");
   });
@@ -37,7 +45,7 @@ describe("answers", () => {
   });
 
   test("maps a list item to the fields the status mapping needs, with an empty url as none", () => {
-    const [item] = parseVideoList({ data: [{ video_id: 7, video_status: 5, url: "", output_width: 0, output_height: 0, create_time: "2026-01-01T00:00:00Z" }] });
+    const [item] = parseVideoList({ data: [{ video_id: 7, video_status: 5, url: "", output_width: 0, output_height: 0, created_at: "2026-01-01T00:00:00Z" }] }).items;
     expect(toPixverseVideo(item!)).toEqual({ id: "7", status: 5, url: null, outputWidth: 0, outputHeight: 0 });
   });
 
@@ -56,6 +64,80 @@ describe("answers", () => {
 
   test("adds the three kinds of credits", () => {
     expect(parseCredits({ credit_daily: 10, credit_monthly: "20", credit_package: 5 }).total).toBe(35);
+  });
+});
+
+describe("the list", () => {
+  test("reads created_at, and create_time only where created_at is absent", () => {
+    const at = Date.parse("2026-11-30T10:00:00Z");
+    expect(createdAtMs({ created_at: "2026-11-30T10:00:00Z", create_time: "1999-01-01T00:00:00Z" })).toBe(at);
+    expect(createdAtMs({ create_time: "2026-11-30T10:00:00Z" })).toBe(at);
+    expect(createdAtMs({})).toBeNull();
+  });
+
+  test("pages the way the web app does: web_offset in, web_next_offset out, no filter that hides queued videos", () => {
+    expect(listBody(50)).toMatchObject({ web_offset: 50, limit: 50, filter: {} });
+    const full = Array.from({ length: 50 }, (_, i) => ({ video_id: i + 1, video_status: 1 }));
+    expect(parseVideoList({ data: full, web_next_offset: 73 }, 0).next).toBe(73);
+    expect(parseVideoList({ data: full }, 50).next).toBe(100);
+    expect(parseVideoList({ data: full.slice(0, 3), web_next_offset: 53 }, 50).next).toBeNull();
+    expect(parseVideoList({ data: full, next: false }, 0).next).toBeNull();
+    expect(parseVideoList({ data: [] }, 0).next).toBeNull();
+  });
+});
+
+describe("creating a video", () => {
+  test("a text body spells out every setting, audio and multi-shot included", () => {
+    const body = generationBody("a fox", { ...TEST_SETTINGS, seed: 7, negativePrompt: "blur" });
+    expect(body).toEqual({
+      prompt: "a fox",
+      model: TEST_SETTINGS.model,
+      duration: TEST_SETTINGS.duration,
+      quality: TEST_SETTINGS.quality,
+      aspect_ratio: TEST_SETTINGS.aspectRatio,
+      seed: 7,
+      negative_prompt: "blur",
+      sound_effect_switch: false,
+      multi_shot: false,
+    });
+  });
+
+  test("an image body names the uploaded image and no aspect ratio; a seed is always sent", () => {
+    const body = generationBody("wave", TEST_SETTINGS, { id: "123", path: "upload/a.png", url: "https://x/a.png" });
+    expect(body).toMatchObject({ img_id: 123, customer_img_path: "upload/a.png", customer_img_url: "https://x/a.png" });
+    expect(body).not.toHaveProperty("aspect_ratio");
+    expect(typeof body.seed).toBe("number");
+  });
+
+  test("the settings laid over a page's own body carry no prompt, image or random seed", () => {
+    expect(settingsFields(TEST_SETTINGS, "t2v")).toEqual({
+      model: TEST_SETTINGS.model,
+      duration: TEST_SETTINGS.duration,
+      quality: TEST_SETTINGS.quality,
+      aspect_ratio: TEST_SETTINGS.aspectRatio,
+      sound_effect_switch: false,
+      multi_shot: false,
+    });
+    expect(settingsFields({ ...TEST_SETTINGS, seed: 9 }, "i2v")).not.toHaveProperty("aspect_ratio");
+    expect(settingsFields({ ...TEST_SETTINGS, seed: 9 }, "i2v").seed).toBe(9);
+  });
+
+  test("reads the uploaded image's id and path from batch_upload_media", () => {
+    expect(parseUploadedImage({ result: [{ id: 5, path: "upload/x.png", url: "u" }] })).toEqual({ id: "5", path: "upload/x.png", url: "u" });
+    expect(parseUploadedImage({ result: [] })).toBeNull();
+    expect(parseUploadedImage({})).toBeNull();
+  });
+
+  test("an image refused for content at upload is moderation; other upload refusals keep their kind", () => {
+    expect(uploadErrorKind(400, "The image violates our content policy")).toBe("moderation");
+    expect(uploadErrorKind(400, "Invalid req")).toBe("bad_input");
+    expect(uploadErrorKind(500033, "Invalid image size")).toBe("bad_input");
+  });
+
+  test("expected credits follow quality and duration; audio and multi-shot are named as unpriced extras", () => {
+    expect(expectedCredits({ ...TEST_SETTINGS, quality: "360p", duration: 5 })).toEqual({ credits: 20, extras: [] });
+    expect(expectedCredits({ ...TEST_SETTINGS, quality: "1080p", duration: 10, audio: true, multiShot: true })).toEqual({ credits: 160, extras: ["audio", "multi-shot"] });
+    expect(expectedCredits({ ...TEST_SETTINGS, quality: "4k" }).credits).toBeNull();
   });
 });
 
@@ -94,6 +176,9 @@ describe("error codes", () => {
     [500033, "bad_input"],
     [500047, "bad_input"],
     [400, "bad_input"],
+    [500020, "bad_input"],
+    [500070, "bad_input"],
+    [500071, "bad_input"],
     [10001, "session"],
     [10002, "session"],
     [10003, "session"],

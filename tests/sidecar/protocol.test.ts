@@ -1,6 +1,7 @@
 // The sidecar protocol's schemas: what each side accepts from the other.
 import { describe, expect, test } from "bun:test";
 import { childMessageSchema, requestSchema } from "../../src/sidecar/protocol.ts";
+import { TEST_SETTINGS } from "../support/settings.ts";
 
 describe("requests", () => {
   test("accepts a submit with an id, a timeout and an image", () => {
@@ -11,9 +12,16 @@ describe("requests", () => {
       jobId: 3,
       kind: "i2v",
       prompt: "a cat",
+      settings: TEST_SETTINGS,
       image: { base64: "iVBORw0KGgo=", type: "png", width: 1, height: 1 },
     });
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+  });
+
+  test("refuses a submit without its generation settings", () => {
+    expect(requestSchema.safeParse({ op: "submit", id: 7, timeoutMs: 1000, jobId: 3, kind: "t2v", prompt: "a cat" }).success).toBe(false);
+    const noAudio = { ...TEST_SETTINGS, audio: undefined };
+    expect(requestSchema.safeParse({ op: "submit", id: 7, timeoutMs: 1000, jobId: 3, kind: "t2v", prompt: "a cat", settings: noAudio }).success).toBe(false);
   });
 
   test("refuses a request without an id or a timeout", () => {

@@ -43,14 +43,14 @@ export async function control(sim: Simulator, path: string, body?: unknown): Pro
   return { status: res.status, json: await res.json() };
 }
 
-export async function reset(sim: Simulator): Promise<void> {
-  const res = await control(sim, "/reset", {});
+export async function reset(sim: Simulator, body: { ui?: "2026" | "2025" } = {}): Promise<void> {
+  const res = await control(sim, "/reset", body);
   expect(res.status).toBe(200);
 }
 
 export async function addAccount(
   sim: Simulator,
-  account: { email: string; password: string; credits?: number; concurrency?: number; oauthOnly?: boolean },
+  account: { email: string; password: string; credits?: number; concurrency?: number; oauthOnly?: boolean; ui?: "2026" | "2025" },
 ): Promise<void> {
   const res = await control(sim, "/accounts", account);
   expect(res.status, JSON.stringify(res.json)).toBe(201);

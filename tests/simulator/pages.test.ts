@@ -1,5 +1,5 @@
-// The simulator's pages in real Chromium: language, sign-in, creation through the page's own script,
-// and the human check. A missing Chromium fails this file; it is never skipped.
+// The simulator's 2025 pages in real Chromium: language, sign-in, creation through the page's own script,
+// and the human check. A missing Chromium fails this file; it is never skipped. (pages2026.test.ts: 2026.)
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from "playwright-core";
@@ -20,7 +20,7 @@ const contexts: BrowserContext[] = [];
 beforeAll(async () => {
   expect(existsSync(CHROMIUM_PATH), `Chromium not found at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`).toBe(true);
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: LAUNCH_ARGS, timeout: 30_000 });
-  sim = await startSimulator({ port: 0, generationMs: 300 });
+  sim = await startSimulator({ port: 0, generationMs: 300, ui: "2025" });
 });
 afterAll(async () => {
   await browser?.close();

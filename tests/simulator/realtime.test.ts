@@ -16,7 +16,7 @@ beforeEach(async () => {
 });
 
 describe("on the real clock", () => {
-  test("a video goes from 10 through 5 to 1 within its generation time", async () => {
+  test("a video goes from 9 through 5 to 1 within its generation time", async () => {
     await addAccount(sim, { email: "ann@example.com", password: "pw" });
     const token = await login(sim, "ann@example.com", "pw");
     const started = Date.now();

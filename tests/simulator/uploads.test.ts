@@ -71,6 +71,23 @@ describe("upload", () => {
     expect((await uploadImage(pngHeader(4000, 100))).ErrCode).toBe(0);
   });
 
+  test("refuses the next n images for content with ErrCode 400 when the uploadModeration fault is armed", async () => {
+    expect((await control(sim, "/faults", { uploadModeration: 2 })).json.faults.uploadModeration).toBe(2);
+    for (let i = 0; i < 2; i++) {
+      const refused = await uploadImage(TINY_PNG);
+      expect(refused.ErrCode).toBe(400);
+      expect(refused.ErrMsg).toContain("content policy");
+    }
+    expect((await uploadImage(TINY_PNG)).ErrCode).toBe(0);
+    expect((await control(sim, "/stats")).json.faults.uploadModeration).toBe(0);
+  });
+
+  test("judges the image's format before its content: a bad file keeps the moderation fault armed", async () => {
+    await control(sim, "/faults", { uploadModeration: 1 });
+    expect((await uploadImage(new TextEncoder().encode("not a picture"))).ErrCode).toBe(500032);
+    expect((await uploadImage(TINY_PNG)).ErrCode).toBe(400);
+  });
+
   test("answers 500042 for a path that was never uploaded", async () => {
     const res = await api(sim, "/media/batch_upload_media", { images: [{ path: "upload/missing.png" }] }, token);
     expect(res.ErrCode).toBe(500042);
@@ -102,6 +119,23 @@ describe("i2v", () => {
     await addAccount(sim, { email: "bob@example.com", password: "pw" });
     const bob = await login(sim, "bob@example.com", "pw");
     expect((await api(sim, "/video/i2v", i2vBody(media.path, media.url), bob)).ErrCode).toBe(500042);
+  });
+
+  test("takes the image by img_id alone, as batch_upload_media answered it", async () => {
+    const media = (await uploadImage(pngHeader(600, 300))).Resp.result[0];
+    const res = await api(sim, "/video/i2v", { prompt: "the cat waves", model: "v5", duration: 5, quality: "360p", img_id: media.id, sound_effect_switch: false }, token);
+    expect(res.ErrCode, res.ErrMsg).toBe(0);
+    clock.advance(1201);
+    expect((await detail(sim, token, res.Resp.video_id)).Resp).toMatchObject({ video_status: 1, output_width: 720, output_height: 360, customer_img_url: media.url });
+  });
+
+  test("answers 500042 for an unknown img_id and 400017 when img_id and customer_img_path name different images", async () => {
+    const a = (await uploadImage(TINY_PNG)).Resp.result[0];
+    const b = (await uploadImage(TINY_PNG)).Resp.result[0];
+    expect((await api(sim, "/video/i2v", { ...i2vBody(a.path, a.url), img_id: a.id }, token)).ErrCode).toBe(0);
+    clock.advance(1201);
+    expect((await api(sim, "/video/i2v", { ...i2vBody(a.path, a.url), img_id: b.id }, token)).ErrCode).toBe(400017);
+    expect((await api(sim, "/video/i2v", { prompt: "x", model: "v5", duration: 5, quality: "360p", img_id: 12345 }, token)).ErrCode).toBe(500042);
   });
 
   test("answers 400011 without customer_img_path", async () => {

@@ -48,11 +48,12 @@ describe("t2v", () => {
     expect(ids.size).toBe(20);
   });
 
-  test("lists a new video at once with status 10 and no size, then 5, then 1 with a URL and size", async () => {
+  test("lists a new video at once as queued (9) with created_at and no size, then 5, then 1 with a URL and size", async () => {
     const id = await submitOk("a cat on a boat");
     const first = (await api(sim, "/video/list/personal", LIST_BODY, token)).Resp.data[0];
-    expect(first).toMatchObject({ video_id: id, video_status: 10, prompt: "a cat on a boat", url: "", output_width: 0, output_height: 0 });
-    expect(first.create_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(first).toMatchObject({ video_id: id, video_status: 9, prompt: "a cat on a boat", url: "", output_width: 0, output_height: 0 });
+    expect(first.created_at).toBe(new Date(clock.t).toISOString().replace(/\.\d{3}Z$/, "Z"));
+    expect(first).not.toHaveProperty("create_time");
     clock.advance(0.25 * GEN_MS);
     expect(await statusOf(id)).toBe(5);
     clock.advance(0.5 * GEN_MS);
@@ -103,6 +104,21 @@ describe("t2v", () => {
     expect((await submitT2v(sim, token, "x".repeat(5000))).ErrCode).toBe(0);
   });
 
+  test("accepts the 2026 page's fields and uses the seed it was given", async () => {
+    const body = t2vBody("a cat", { seed: 4242, negative_prompt: "blurry", sound_effect_switch: true, multi_shot: false, credit_change: 30 });
+    const res = await api(sim, "/video/t2v", body, token);
+    expect(res.ErrCode, res.ErrMsg).toBe(0);
+    clock.advance(1.2 * GEN_MS + 1);
+    expect((await detail(sim, token, res.Resp.video_id)).Resp).toMatchObject({ seed: 4242, url: expect.stringContaining("_seed4242.mp4") });
+  });
+
+  test("answers 400017 for switches that are not booleans or a seed that is not an integer", async () => {
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { sound_effect_switch: "on" }), token)).ErrCode).toBe(400017);
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { multi_shot: 1 }), token)).ErrCode).toBe(400017);
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { seed: 1.5 }), token)).ErrCode).toBe(400017);
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { seed: null, negative_prompt: null }), token)).ErrCode).toBe(0);
+  });
+
   test("answers 400017 for an unknown quality or a bad type, and 400 for a body that is not an object", async () => {
     expect((await api(sim, "/video/t2v", t2vBody("cat", { quality: "4k" }), token)).ErrCode).toBe(400017);
     expect((await api(sim, "/video/t2v", t2vBody("cat", { duration: "five" }), token)).ErrCode).toBe(400017);
@@ -119,6 +135,27 @@ describe("limits", () => {
     expect((await submitT2v(sim, token, "three")).ErrCode).toBe(0);
   });
 
+  test("charges per second by quality plus 10 credits each for Audio and Multi-Shot", async () => {
+    await addAccount(sim, { email: "counted@example.com", password: "pw", credits: 1000, concurrency: 10 });
+    const counted = await login(sim, "counted@example.com", "pw");
+    const balance = async () => (await api(sim, "/user/credits", undefined, counted)).Resp.credit_package as number;
+    const cases: [Record<string, unknown>, number][] = [
+      [{}, 20],
+      [{ sound_effect_switch: true }, 30],
+      [{ multi_shot: true }, 30],
+      [{ sound_effect_switch: true, multi_shot: true, quality: "540p" }, 50],
+      [{ sound_effect_switch: false, multi_shot: false, quality: "1080p", duration: 10 }, 160],
+    ];
+    let expected = 1000;
+    for (const [extra, cost] of cases) {
+      expect((await api(sim, "/video/t2v", t2vBody("a cat", extra), counted)).ErrCode).toBe(0);
+      expected -= cost;
+      expect(await balance(), JSON.stringify(extra)).toBe(expected);
+    }
+    const charged = (await control(sim, "/stats")).json.prompts.map((p: { credits: number }) => p.credits);
+    expect(charged).toEqual(cases.map(([, cost]) => cost));
+  });
+
   test("answers 500043 when the credits do not cover a generation", async () => {
     await addAccount(sim, { email: "poor@example.com", password: "pw", credits: 30 });
     const poor = await login(sim, "poor@example.com", "pw");
@@ -133,6 +170,14 @@ describe("markers", () => {
     clock.advance(1.2 * GEN_MS + 1);
     const v = (await detail(sim, token, id)).Resp;
     expect(v.video_status).toBe(7);
+    expect(v.url).toBe("");
+  });
+
+  test("[sim:filtered] ends with the moderation-filtered status 17 and no URL", async () => {
+    const id = await submitOk("a cat [sim:filtered]");
+    clock.advance(1.2 * GEN_MS + 1);
+    const v = (await detail(sim, token, id)).Resp;
+    expect(v.video_status).toBe(17);
     expect(v.url).toBe("");
   });
 
@@ -193,7 +238,8 @@ describe("faults", () => {
 });
 
 describe("list/personal and list/detail", () => {
-  test("page newest first with offset and limit", async () => {
+  /** Five videos a second apart on an account with room for them; newest first. */
+  async function fiveVideos(): Promise<{ many: string; newestFirst: number[] }> {
     await addAccount(sim, { email: "many@example.com", password: "pw", concurrency: 10 });
     const many = await login(sim, "many@example.com", "pw");
     const ids: number[] = [];
@@ -201,15 +247,48 @@ describe("list/personal and list/detail", () => {
       ids.push((await submitT2v(sim, many, `p${i}`)).Resp.video_id);
       clock.advance(1000);
     }
-    const newestFirst = [...ids].reverse();
-    const page1 = (await api(sim, "/video/list/personal", { ...LIST_BODY, offset: 0, limit: 2 }, many)).Resp;
-    const page2 = (await api(sim, "/video/list/personal", { ...LIST_BODY, offset: 2, limit: 2 }, many)).Resp;
-    const page3 = (await api(sim, "/video/list/personal", { ...LIST_BODY, offset: 4, limit: 2 }, many)).Resp;
-    expect(page1.data.map((v: { video_id: number }) => v.video_id)).toEqual(newestFirst.slice(0, 2));
-    expect(page2.data.map((v: { video_id: number }) => v.video_id)).toEqual(newestFirst.slice(2, 4));
-    expect(page3.data.map((v: { video_id: number }) => v.video_id)).toEqual(newestFirst.slice(4));
+    return { many, newestFirst: [...ids].reverse() };
+  }
+  const idsOf = (page: { data: { video_id: number }[] }) => page.data.map((v) => v.video_id);
+
+  test("page newest first with web_offset and answer web_next_offset", async () => {
+    const { many, newestFirst } = await fiveVideos();
+    const page1 = (await api(sim, "/video/list/personal", { ...LIST_BODY, web_offset: 0, limit: 2 }, many)).Resp;
+    const page2 = (await api(sim, "/video/list/personal", { ...LIST_BODY, web_offset: page1.web_next_offset, limit: 2 }, many)).Resp;
+    const page3 = (await api(sim, "/video/list/personal", { ...LIST_BODY, web_offset: page2.web_next_offset, limit: 2 }, many)).Resp;
+    expect(idsOf(page1)).toEqual(newestFirst.slice(0, 2));
+    expect(idsOf(page2)).toEqual(newestFirst.slice(2, 4));
+    expect(idsOf(page3)).toEqual(newestFirst.slice(4));
+    expect([page1.web_next_offset, page2.web_next_offset, page3.web_next_offset]).toEqual([2, 4, 5]);
     expect([page1.next, page3.next]).toEqual([true, false]);
     expect(page1.total).toBe(5);
+  });
+
+  test("page with offset when no web_offset is given, and let web_offset win over offset", async () => {
+    const { many, newestFirst } = await fiveVideos();
+    const byOffset = (await api(sim, "/video/list/personal", { offset: 3, limit: 50 }, many)).Resp;
+    expect(idsOf(byOffset)).toEqual(newestFirst.slice(3));
+    expect(byOffset.web_next_offset).toBe(5);
+    const both = (await api(sim, "/video/list/personal", { offset: 3, web_offset: 1, limit: 1 }, many)).Resp;
+    expect(idsOf(both)).toEqual([newestFirst[1]!]);
+  });
+
+  test("list every status, whatever the filter says", async () => {
+    const done = await submitOk("finishes");
+    clock.advance(1.2 * GEN_MS + 1);
+    const failed = await submitOk("fails [sim:fail]");
+    const running = await submitOk("still going");
+    clock.advance(1.2 * GEN_MS + 1);
+    const fresh = await submitOk("queued");
+    for (const filter of [{}, { off_peak: 0 }, { off_peak: 1 }, { status: [1] }]) {
+      const data = (await api(sim, "/video/list/personal", { ...LIST_BODY, filter }, token)).Resp.data;
+      expect(data.map((v: { video_id: number; video_status: number }) => [v.video_id, v.video_status])).toEqual([
+        [fresh, 9],
+        [running, 1],
+        [failed, 8],
+        [done, 1],
+      ]);
+    }
   });
 
   test("shows only the caller's own videos", async () => {
@@ -251,6 +330,109 @@ describe("stats", () => {
     await reset(sim);
     const stats = (await control(sim, "/stats")).json;
     expect(stats).toMatchObject({ logins: 0, submissions: { t2v: 0, i2v: 0 }, listCalls: 0, videosByStatus: {}, maxConcurrent: 0, prompts: [] });
+  });
+});
+
+describe("stats origins and settings", () => {
+  async function submitWith(headers: Record<string, string>, prompt: string, extra: Record<string, unknown> = {}) {
+    const res = await fetch(`${sim.url}/creative_platform/video/t2v`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Token: token, ...headers },
+      body: JSON.stringify(t2vBody(prompt, extra)),
+    });
+    expect(((await res.json()) as { ErrCode: number }).ErrCode).toBe(0);
+  }
+
+  test("record ui, page and external submissions apart by X-Sim-Origin and Origin", async () => {
+    await addAccount(sim, { email: "ann@example.com", password: "pw", concurrency: 10 });
+    token = await login(sim, "ann@example.com", "pw");
+    await submitWith({ "X-Sim-Origin": "ui", Origin: sim.url }, "clicked");
+    await submitWith({ Origin: sim.url }, "fetched in the page");
+    await submitWith({}, "curl");
+    await submitWith({ Origin: "http://elsewhere.example" }, "another site");
+    const prompts = (await control(sim, "/stats")).json.prompts as { prompt: string; origin: string }[];
+    expect(prompts.map((p) => [p.prompt, p.origin])).toEqual([
+      ["clicked", "ui"],
+      ["fetched in the page", "page"],
+      ["curl", "external"],
+      ["another site", "external"],
+    ]);
+  });
+
+  test("record the generation settings as submitted, switches off when absent", async () => {
+    await submitWith({}, "plain");
+    await submitWith({}, "full", { quality: "720p", duration: 8, model: "v6", seed: 11, negative_prompt: "rain", sound_effect_switch: true, multi_shot: true });
+    const [plain, full] = (await control(sim, "/stats")).json.prompts;
+    expect(plain.settings).toEqual({ model: "v5", quality: "360p", duration: 5, aspectRatio: "16:9", audio: false, multiShot: false, seed: 7, negativePrompt: null });
+    expect(full.settings).toEqual({ model: "v6", quality: "720p", duration: 8, aspectRatio: "16:9", audio: true, multiShot: true, seed: 11, negativePrompt: "rain" });
+    expect(full.credits).toBe(8 * 8 + 20);
+  });
+});
+
+describe("forget", () => {
+  test("takes the video from the account: unlisted, 500008 in detail, and no longer holding a slot", async () => {
+    const kept = await submitOk("kept");
+    const gone = await submitOk("gone");
+    expect((await submitT2v(sim, token, "third")).ErrCode).toBe(500044);
+    const res = await control(sim, "/forget", { video_id: gone });
+    expect(res.status).toBe(200);
+    const listed = (await api(sim, "/video/list/personal", LIST_BODY, token)).Resp;
+    expect(listed.data.map((v: { video_id: number }) => v.video_id)).toEqual([kept]);
+    expect(listed.total).toBe(1);
+    expect((await detail(sim, token, gone)).ErrCode).toBe(500008);
+    expect((await submitT2v(sim, token, "third")).ErrCode).toBe(0);
+    expect((await control(sim, "/stats")).json.running).toBe(2);
+  });
+
+  test("answers 404 for an unknown video and 400 for a bad body", async () => {
+    const id = await submitOk("once");
+    expect((await control(sim, "/forget", { video_id: id })).status).toBe(200);
+    expect((await control(sim, "/forget", { video_id: id })).status).toBe(404);
+    expect((await control(sim, "/forget", { video_id: String(id + 1) })).status).toBe(404);
+    expect((await control(sim, "/forget", { videoId: id })).status).toBe(400);
+  });
+});
+
+describe("start (a person's own video)", () => {
+  test("starts a listed video that counts against the account's concurrency, recorded as manual", async () => {
+    const res = await control(sim, "/start", { email: "ann@example.com", prompt: "my own cat" });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const id = res.json.video_id as number;
+    expect(Number.isSafeInteger(id)).toBe(true);
+    const listed = (await api(sim, "/video/list/personal", LIST_BODY, token)).Resp.data;
+    expect(listed).toEqual([expect.objectContaining({ video_id: id, prompt: "my own cat", video_status: 9 })]);
+    await submitOk("the service's");
+    expect((await submitT2v(sim, token, "one too many")).ErrCode).toBe(500044);
+    const stats = (await control(sim, "/stats")).json;
+    expect(stats.prompts[0]).toMatchObject({ videoId: id, origin: "manual", email: "ann@example.com", settings: { model: "v5.5", quality: "540p", duration: 5, audio: true, multiShot: true } });
+    clock.advance(1.2 * GEN_MS + 1);
+    expect(await statusOf(id)).toBe(1);
+  });
+
+  test("starts an image video from the sample picture, with a default prompt", async () => {
+    const res = await control(sim, "/start", { email: "ann@example.com", kind: "i2v" });
+    expect(res.status).toBe(201);
+    const video = (await detail(sim, token, res.json.video_id)).Resp;
+    expect(video.prompt.length).toBeGreaterThan(0);
+    expect(video.customer_img_url).toStartWith(`${sim.url}/media/`);
+    expect((await fetch(video.customer_img_url)).headers.get("content-type")).toBe("image/jpeg");
+  });
+
+  test("leaves the injected faults to the service's submissions", async () => {
+    await control(sim, "/faults", { overloaded: 1 });
+    expect((await control(sim, "/start", { email: "ann@example.com" })).status).toBe(201);
+    expect((await submitT2v(sim, token, "a")).ErrCode).toBe(500069);
+  });
+
+  test("answers 409 with the ErrCode at the account's limit, 404 for an unknown account, 400 for a bad body", async () => {
+    await submitOk("one");
+    await submitOk("two");
+    const full = await control(sim, "/start", { email: "ann@example.com" });
+    expect(full.status).toBe(409);
+    expect(full.json.ErrCode).toBe(500044);
+    expect((await control(sim, "/start", { email: "nobody@example.com" })).status).toBe(404);
+    expect((await control(sim, "/start", { email: "ann@example.com", kind: "video" })).status).toBe(400);
+    expect((await control(sim, "/start", { email: "ann@example.com", prompt: "  " })).status).toBe(400);
   });
 });
 

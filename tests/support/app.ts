@@ -4,6 +4,11 @@ import { createVideoRepository } from "../../src/db/videos.ts";
 import { createVideoService } from "../../src/videos.ts";
 import { createApp } from "../../src/app.ts";
 import { createLogger } from "../../src/log.ts";
+import { loadConfig } from "../../src/config.ts";
+import type { AllowedSettings } from "../../src/domain/settings.ts";
+
+/** What callers may choose in tests: the lists of a configuration that sets none of PIXVERSE_MODELS …. */
+export const TEST_ALLOWED: AllowedSettings = loadConfig({}).allowed;
 
 export interface TestLimits {
   generationsPerMinute: number;
@@ -21,7 +26,7 @@ export const GENEROUS: TestLimits = {
   deadlineMinutes: 30,
 };
 
-export function buildApp(database: Database, limits: Partial<TestLimits> = {}) {
+export function buildApp(database: Database, limits: Partial<TestLimits> = {}, allowed: AllowedSettings = TEST_ALLOWED) {
   const l = { ...GENEROUS, ...limits };
   const logLines: string[] = [];
   const logger = createLogger("debug", (line) => logLines.push(line));
@@ -29,7 +34,12 @@ export function buildApp(database: Database, limits: Partial<TestLimits> = {}) {
   const videos = createVideoService(repo, {
     limits: { maxActivePerUser: l.maxActivePerUser, maxQueueDepth: l.maxQueueDepth, deadlineMinutes: l.deadlineMinutes },
   });
-  const app = createApp({ videos, logger, limits: { generationsPerMinute: l.generationsPerMinute, statusPerMinute: l.statusPerMinute } });
+  const app = createApp({
+    videos,
+    logger,
+    limits: { generationsPerMinute: l.generationsPerMinute, statusPerMinute: l.statusPerMinute },
+    allowed,
+  });
   return { app, repo, videos, logLines };
 }
 

@@ -1,4 +1,5 @@
-// POST /text2video and POST /image2video: validate, rate-limit per user, store one queued job, answer its id.
+// POST /text2video and POST /image2video: validate (the contract's fields and the optional generation settings),
+// rate-limit per user, store one queued job, answer its id.
 import { Hono, type Context } from "hono";
 import { UPLOAD_MAX_BYTES } from "../../domain/limits.ts";
 import type { VideoService } from "../../videos.ts";
@@ -8,7 +9,8 @@ import type { AppEnv } from "../context.ts";
 import { readParams, type Params } from "../params.ts";
 import { inlineRateLimit } from "../rate-limit.ts";
 import type { Store } from "hono-rate-limiter";
-import { text2videoSchema } from "../schemas.ts";
+import { generationSchemas, requestedSettings, type GenerationFields } from "../schemas.ts";
+import type { AllowedSettings } from "../../domain/settings.ts";
 import { acceptImage } from "../upload.ts";
 import { validate } from "../validate.ts";
 import { clientIp } from "../client-ip.ts";
@@ -53,25 +55,29 @@ export interface GenerateDeps {
   videos: VideoService;
   generationsPerMinute: number;
   store: Store<AppEnv>;
+  /** What callers may choose (model, quality, duration, aspect_ratio). */
+  allowed: AllowedSettings;
 }
 
-type Parsed = { params: Params; fields: { prompt: string; app_bundle_id: string; apphud_user_id: string } };
+type Parsed = { params: Params; fields: GenerationFields };
+type Schema = ReturnType<typeof generationSchemas>["text2video" | "image2video"];
 
 export function generateRoutes(deps: GenerateDeps) {
   const { scope, videos } = deps;
   const app = new Hono<AppEnv>();
   const limit = inlineRateLimit("generations_per_minute", deps.generationsPerMinute, deps.store);
+  const schemas = generationSchemas(deps.allowed);
 
   /** The request's parameters, validated, with the caller counted against the per-minute limit. */
-  async function accept(c: Context<AppEnv>, maxBytes: number): Promise<Parsed> {
+  async function accept(c: Context<AppEnv>, maxBytes: number, schema: Schema): Promise<Parsed> {
     const params = await readParams(c, maxBytes);
-    const fields = validate(text2videoSchema, params.fields);
+    const fields: GenerationFields = validate(schema, params.fields);
     await limit.check(fields);
     return { params, fields };
   }
 
   scope.route(app, "POST", "/text2video", async (c, reply) => {
-    const { fields } = await accept(c, TEXT_BODY_MAX_BYTES);
+    const { fields } = await accept(c, TEXT_BODY_MAX_BYTES, schemas.text2video);
     const outcome = await videos.create(newVideo(c, fields, "t2v"));
     return reply.json(answer(outcome));
   });
@@ -85,7 +91,7 @@ export function generateRoutes(deps: GenerateDeps) {
     // What this upload left to collect: its announced length, or the file's size once parsed (a chunked body).
     let uploadBytes = Number(c.req.header("content-length")) || 0;
     try {
-      const { params, fields } = await accept(c, UPLOAD_BODY_MAX_BYTES);
+      const { params, fields } = await accept(c, UPLOAD_BODY_MAX_BYTES, schemas.image2video);
       uploadBytes = Math.max(uploadBytes, params.files.file?.size ?? 0);
       const image = await acceptImage(params.files.file);
       // The parsed multipart file is no longer needed; keep only the accepted bytes while the row commits.
@@ -119,13 +125,14 @@ function createSemaphore(n: number) {
   };
 }
 
-function newVideo(c: Context<AppEnv>, fields: Parsed["fields"], kind: "t2v" | "i2v"): NewVideo {
+function newVideo(c: Context<AppEnv>, fields: GenerationFields, kind: "t2v" | "i2v"): NewVideo {
   return {
     appBundleId: fields.app_bundle_id,
     apphudUserId: fields.apphud_user_id,
     clientIp: clientIp(c),
     kind,
     prompt: fields.prompt,
+    settings: requestedSettings(fields),
   };
 }
 

@@ -23,6 +23,9 @@
     document.querySelectorAll("[data-i18n-label]").forEach(function (el) {
       el.setAttribute("aria-label", t(el.getAttribute("data-i18n-label")));
     });
+    document.querySelectorAll("[data-i18n-alt]").forEach(function (el) {
+      el.setAttribute("alt", t(el.getAttribute("data-i18n-alt")));
+    });
   }
 
   function readCookie(name) {
@@ -44,9 +47,12 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
-  /** POST (or GET without a body) to /creative_platform/<path> with the Token from the `_ai_token` cookie. */
+  /**
+   * POST (or GET without a body) to /creative_platform/<path> with the Token from the `_ai_token` cookie.
+   * X-Sim-Origin is the simulator's own marker (not Pixverse's): it tells the stats this was the page itself.
+   */
   function api(path, body) {
-    var headers = { "X-Platform": "Web", "Ai-Trace-Id": uuid(), "Content-Type": "application/json" };
+    var headers = { "X-Platform": "Web", "Ai-Trace-Id": uuid(), "Content-Type": "application/json", "X-Sim-Origin": "ui" };
     var token = readCookie("_ai_token");
     if (token) headers.Token = token;
     var init = { method: body === undefined ? "GET" : "POST", headers: headers };
