@@ -11,7 +11,6 @@ import { createRequestScope } from "./http/request-scope.ts";
 import { generateRoutes } from "./http/routes/generate.ts";
 import { statusRoutes } from "./http/routes/status.ts";
 import { healthRoutes, type Readiness } from "./http/routes/health.ts";
-import { loadConfig } from "./config.ts";
 import type { AllowedSettings } from "./domain/settings.ts";
 
 export interface AppDeps {
@@ -20,11 +19,8 @@ export interface AppDeps {
   limits: { generationsPerMinute: number; statusPerMinute: number };
   rateLimitStores?: RateLimitStores;
   readiness?: Readiness;
-  /**
-   * What callers may choose per request (`model`, `quality`, `duration`, `aspect_ratio`): the service passes
-   * `config.allowed`. Absent: the lists of a configuration that sets none of PIXVERSE_MODELS … (their defaults).
-   */
-  allowed?: AllowedSettings;
+  /** What callers may choose per request (`model`, `quality`, `duration`, `aspect_ratio`): `config.allowed`. */
+  allowed: AllowedSettings;
 }
 
 /** Paths the API serves and the methods each takes: a known path with another method is 405, not 404. */
@@ -43,10 +39,9 @@ export function createApp(deps: AppDeps) {
   // answered by Hono without a middleware chain or a promise. Every route opens the request scope itself.
   const scope = createRequestScope(deps.logger);
 
-  const allowed = deps.allowed ?? loadConfig({}).allowed;
   app.route(
     "/",
-    generateRoutes({ scope, videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations, allowed }),
+    generateRoutes({ scope, videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations, allowed: deps.allowed }),
   );
   app.route("/", statusRoutes({ scope, videos: deps.videos, statusPerMinute: deps.limits.statusPerMinute, store: stores.status }));
   app.route("/", healthRoutes(scope, deps.readiness));

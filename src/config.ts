@@ -75,6 +75,8 @@ const configObject = z.object({
   SIM_PORT: int(0).pipe(z.number().max(65535)),
   /** How long a simulated generation takes in demo mode. */
   SIM_GENERATION_MS: int(4000),
+  /** Which of Pixverse's page layouts the demo's simulator shows. */
+  SIM_UI: z.preprocess(emptyAsUndefined, z.enum(["2026", "2025"]).default("2026")),
   /** Stable id of this instance for job locks; default: Fly machine id or host name. */
   INSTANCE_ID: optionalString,
 });

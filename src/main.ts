@@ -27,6 +27,7 @@ async function startGenerator(config: Config, logger: Logger): Promise<{ generat
     const sim = await startSimulator({
       port: config.SIM_PORT,
       generationMs: config.SIM_GENERATION_MS,
+      ui: config.SIM_UI,
       email: DEMO_ACCOUNT.email,
       password: DEMO_ACCOUNT.password,
       // A restarted demo still has the videos it was making; they finish on their own schedule.

@@ -128,8 +128,8 @@ export class PixverseAccount {
     return this.session.start();
   }
 
+  /** Closing the context closes its pages, the work page too. */
   async close(): Promise<void> {
-    await this.submitter.close();
     await this.session.close();
   }
 

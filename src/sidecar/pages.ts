@@ -157,6 +157,8 @@ export type CreateOutcome =
   | { kind: "answer"; envelope: Envelope }
   /** The page's concurrency modal, and no request left the page. */
   | { kind: "limit" }
+  /** The page showed an error message of its own, and no request left the page. */
+  | { kind: "refused"; message: string }
   /** No answer was read; `sent` says whether the page's request had left. */
   | { kind: "no_answer"; sent: boolean; message: string };
 
@@ -285,18 +287,24 @@ export class CreationPage {
         async (response): Promise<CreateOutcome> => ({ kind: "answer", envelope: await envelopeOf(response) }),
         (err: unknown): CreateOutcome => ({ kind: "no_answer", sent, message: errorMessage(err) }),
       );
-      const limit = this.concurrencyModal.waitFor({ state: "visible", timeout: answerTimeoutMs }).then(
-        (): CreateOutcome => ({ kind: "limit" }),
-        () => new Promise<CreateOutcome>(() => undefined),
-      );
+      const never = () => new Promise<CreateOutcome>(() => undefined);
+      const limit = this.concurrencyModal.waitFor({ state: "visible", timeout: answerTimeoutMs }).then((): CreateOutcome => ({ kind: "limit" }), never);
+      // Only a message that appears after the click speaks of it.
+      const refused = (await this.notice.isVisible())
+        ? never()
+        : this.notice.waitFor({ state: "visible", timeout: answerTimeoutMs }).then(
+            async (): Promise<CreateOutcome> => ({ kind: "refused", message: (await this.notice.textContent().catch(() => null)) ?? "" }),
+            never,
+          );
       try {
         await this.createButton.click({ timeout: clickTimeoutMs });
       } catch (err) {
         // A click that never happened sent nothing; one that did is judged by its request below.
         if (!sent) throw err;
       }
-      const first = await Promise.race([answer, limit]);
-      if (first.kind === "limit" && sent) return answer;
+      const first = await Promise.race([answer, limit, refused]);
+      // Once the page's request has left, only Pixverse's answer tells what happened.
+      if ((first.kind === "limit" || first.kind === "refused") && sent) return answer;
       if (first.kind === "no_answer") return { ...first, sent };
       return first;
     } finally {

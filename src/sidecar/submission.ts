@@ -28,7 +28,7 @@ import {
 } from "./pixverse.ts";
 import type { AccountSession } from "./session.ts";
 import type { AccountSettings } from "./account.ts";
-import { errorMessage, SerialQueue } from "./waits.ts";
+import { errorMessage, SerialQueue, within } from "./waits.ts";
 
 export type SubmitMode = "page-api" | "ui";
 
@@ -117,10 +117,6 @@ export class Submitter {
     return attempt;
   }
 
-  async close(): Promise<void> {
-    await this.workPage?.close().catch(() => undefined);
-    this.workPage = null;
-  }
 
   // ── The two paths ────────────────────────────────────────────────────────────────────────────────────
 
@@ -178,6 +174,9 @@ export class Submitter {
       case "limit":
         this.log.info("the page showed its concurrency modal and sent nothing", { message: LABELS.concurrencyLimit });
         return { result: { ok: false, kind: "concurrency", message: `${LABELS.concurrencyLimit} (the page sent nothing)` } };
+      case "refused":
+        this.log.warn("the page refused the submission by itself and sent nothing", { message: outcome.message });
+        return unavailable(`the page refused without asking Pixverse: ${outcome.message || "(no message)"}`);
       case "no_answer":
         this.log.error("no answer after clicking Create: outcome unknown", { error: outcome.message, sent: outcome.sent });
         // Even a request we did not see leave may still go out: only reconciliation can tell.
@@ -203,7 +202,7 @@ export class Submitter {
    * its English checked. Null when the site sent us to the login page instead.
    */
   private async creationPage(timeoutMs: number, reuse: boolean): Promise<CreationPage | null> {
-    if (this.submissionsOnPage >= PAGE_RECYCLE_EVERY) await this.close();
+    if (this.submissionsOnPage >= PAGE_RECYCLE_EVERY) await this.recycle();
     const page = await this.ensureWorkPage();
     const create = new CreationPage(page, this.settings.webUrl, this.settings.createPath);
     this.submissionsOnPage += 1;
@@ -233,9 +232,8 @@ export class Submitter {
 
   /** UI path: the route that lays our settings over the body the page composes (set once per page). */
   private async layOver(page: Page, fields: Record<string, unknown>): Promise<void> {
-    const first = this.overlay === null && !this.routed.has(page);
     this.overlay = fields;
-    if (!first) return;
+    if (this.routed.has(page)) return;
     this.routed.add(page);
     await page.route(
       (url) => pathIs(url.href, API_PATHS.t2v) || pathIs(url.href, API_PATHS.i2v),
@@ -266,6 +264,16 @@ export class Submitter {
     else this.log.info("submission refused", fields);
     if (kind === "credits") this.session.pauseForCredits(answer);
     return { result: { ok: false, kind, code: answer.code, message: answer.message || `ErrCode ${answer.code}` } };
+  }
+
+  /**
+   * Let the old work page go; the next submission opens a new one. Bounded: Chromium can take its time
+   * closing a page in the middle of a navigation, and nothing waits on it.
+   */
+  private async recycle(): Promise<void> {
+    const old = this.workPage;
+    this.workPage = null;
+    if (old) await within(old.close(), this.settings.tuning.actionTimeoutMs, undefined);
   }
 
   private async ensureWorkPage(): Promise<Page> {

@@ -5,8 +5,8 @@ import { isVisibleWithin } from "../browser.ts";
 import { CreationPage } from "../pages.ts";
 import { LABELS, LOGIN_PATH, SELECTORS } from "../pixverse.ts";
 import { fail, pass, unknown, type Fact } from "./runner.ts";
-import { accessibleName, modalsSeenAndClosed, quote, signedInPage, visibleNames, type CheckContext } from "./context.ts";
-import { modalVerdict } from "./login-facts.ts";
+import { accessibleName, quote, signedInPage, visibleNames, type CheckContext } from "./context.ts";
+import { modalsFact } from "./login-facts.ts";
 
 type CheckFact = Fact<CheckContext>;
 
@@ -31,18 +31,7 @@ export function creationFacts(): CheckFact[] {
         return pass(`${new URL(ctx.createPath, ctx.webUrl).href} opened`);
       },
     },
-    {
-      id: "create.modals",
-      name: "modals on the creation page",
-      needs: ON_CREATION_PAGE,
-      timeoutMs: 20_000,
-      async run(ctx, ms) {
-        const create = ctx.creation!;
-        const modals = await modalsSeenAndClosed(create.page, (t) => create.closeModals(t), ms);
-        ctx.hints.creationModals = modals.seen.length === 0 ? "none" : `${modals.seen.length} (${modals.seen.map((s) => quote(s, 40)).join(", ")})`;
-        return modalVerdict(modals);
-      },
-    },
+    modalsFact("create.modals", "modals on the creation page", ON_CREATION_PAGE, "creationModals", (ctx) => ctx.creation!),
     {
       id: "create.prompt",
       name: "prompt box",

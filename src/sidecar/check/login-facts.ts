@@ -42,18 +42,7 @@ export function loginPageFacts(): CheckFact[] {
         return looksEnglish(seen) ? pass(what) : fail(`${what}: the automation relies on the English labels`);
       },
     },
-    {
-      id: "login.modals",
-      name: "modals on the login page",
-      needs: ON_LOGIN_PAGE,
-      timeoutMs: 20_000,
-      async run(ctx, ms) {
-        const form = ctx.login!;
-        const modals = await modalsSeenAndClosed(form.page, (t) => form.closeModals(t), ms);
-        ctx.hints.loginModals = modals.seen.length === 0 ? "none" : `${modals.seen.length} (${modals.seen.map((s) => quote(s, 40)).join(", ")})`;
-        return modalVerdict(modals);
-      },
-    },
+    modalsFact("login.modals", "modals on the login page", ON_LOGIN_PAGE, "loginModals", (ctx) => ctx.login!),
     {
       id: "login.username",
       name: "username input",
@@ -140,7 +129,29 @@ export function sessionFacts(signInMs: number): CheckFact[] {
   ];
 }
 
-export function modalVerdict(modals: Modals): Verdict {
+/** The modals a page shows, closed by the page object's own `closeModals` (the hint names them for the report). */
+export function modalsFact(
+  id: string,
+  name: string,
+  needs: readonly string[],
+  hint: string,
+  pageOf: (ctx: CheckContext) => { page: Page; closeModals(timeoutMs: number): Promise<number> },
+): CheckFact {
+  return {
+    id,
+    name,
+    needs,
+    timeoutMs: 20_000,
+    async run(ctx, ms) {
+      const target = pageOf(ctx);
+      const modals = await modalsSeenAndClosed(target.page, (t) => target.closeModals(t), ms);
+      ctx.hints[hint] = modals.seen.length === 0 ? "none" : `${modals.seen.length} (${modals.seen.map((s) => quote(s, 40)).join(", ")})`;
+      return modalVerdict(modals);
+    },
+  };
+}
+
+function modalVerdict(modals: Modals): Verdict {
   if (modals.seen.length === 0) return pass("none shown");
   const seen = `${modals.seen.length} shown (${modals.seen.map((s) => quote(s, 40)).join(", ")})`;
   if (modals.left.length > 0) {
