@@ -60,6 +60,34 @@
     return fetch("/creative_platform" + path, init).then(function (res) { return res.json(); });
   }
 
+  var EXT = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
+
+  /**
+   * The web app's upload steps: an upload token, the bytes to the storage host, then the media record.
+   * Resolves with `batch_upload_media`'s first result ({id, path, url, …}); rejects with the page's message.
+   */
+  function uploadImage(file) {
+    var ext = EXT[file.type] || (file.name.split(".").pop() || "png").toLowerCase();
+    var path = "upload/" + uuid() + "." + ext;
+    return api("/getUploadToken", {})
+      .then(function (res) {
+        if (res.ErrCode !== 0) throw new Error(res.ErrMsg);
+        return fetch("/oss/" + path, {
+          method: "PUT",
+          headers: { "Content-Type": file.type || "application/octet-stream", "X-Oss-Security-Token": res.Resp.Token, Authorization: "OSS " + res.Resp.Ak },
+          body: file,
+        });
+      })
+      .then(function (put) {
+        if (!put.ok) throw new Error(t("uploadFailed"));
+        return api("/media/batch_upload_media", { images: [{ name: file.name, size: file.size, path: path }] });
+      })
+      .then(function (res) {
+        if (res.ErrCode !== 0) throw new Error(res.ErrMsg);
+        return res.Resp.result[0];
+      });
+  }
+
   function show(el, text) {
     el.textContent = text;
     el.hidden = false;
@@ -98,5 +126,5 @@
   window.addEventListener("popstate", function () { location.reload(); });
   init();
 
-  window.sim = { t: t, lang: lang, api: api, uuid: uuid, readCookie: readCookie, show: show, hide: hide, softNavigate: softNavigate };
+  window.sim = { t: t, lang: lang, api: api, uploadImage: uploadImage, uuid: uuid, readCookie: readCookie, show: show, hide: hide, softNavigate: softNavigate };
 })();

@@ -12,7 +12,6 @@
   var createButton = document.getElementById("create-button");
   var toast = document.getElementById("create-toast");
   var result = document.getElementById("create-result");
-  var EXT = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
   // What the page sends besides the prompt; the simulator's stand-in for the real page's settings widgets.
   var SETTINGS = { model: "v5", duration: 5, quality: "360p", motion_mode: "normal" };
   var mode = "t2v";
@@ -38,25 +37,9 @@
     sim.hide(toast);
     uploadStatus.textContent = sim.t("uploading");
     refresh();
-    var ext = EXT[file.type] || (file.name.split(".").pop() || "png").toLowerCase();
-    var path = "upload/" + sim.uuid() + "." + ext;
-    sim.api("/getUploadToken", {})
-      .then(function (res) {
-        if (res.ErrCode !== 0) throw new Error(res.ErrMsg);
-        return fetch("/oss/" + path, {
-          method: "PUT",
-          headers: { "Content-Type": file.type || "application/octet-stream", "X-Oss-Security-Token": res.Resp.Token, Authorization: "OSS " + res.Resp.Ak },
-          body: file,
-        });
-      })
-      .then(function (put) {
-        if (!put.ok) throw new Error(sim.t("uploadFailed"));
-        return sim.api("/media/batch_upload_media", { images: [{ name: file.name, size: file.size, path: path }] });
-      })
-      .then(function (res) {
-        if (res.ErrCode !== 0) throw new Error(res.ErrMsg);
+    sim.uploadImage(file)
+      .then(function (media) {
         if (mine !== uploads) return;
-        var media = res.Resp.result[0];
         image = { path: media.path, url: media.url };
         uploadStatus.textContent = sim.t("uploaded");
       })

@@ -8,7 +8,6 @@
   var sim = window.sim;
   var config = JSON.parse(document.querySelector('[data-sim="creation-config"]').textContent);
   var STORE_KEY = "sim:creation:settings";
-  var EXT = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
   // Pixverse's own "still generating" statuses (spec "Polling"): queued, waiting, processing.
   var IN_FLIGHT = [5, 9, 10];
 
@@ -100,25 +99,9 @@
     image = null;
     uploading = true;
     refresh();
-    var ext = EXT[file.type] || (file.name.split(".").pop() || "png").toLowerCase();
-    var path = "upload/" + sim.uuid() + "." + ext;
-    sim.api("/getUploadToken", {})
-      .then(function (res) {
-        if (res.ErrCode !== 0) throw new Error(res.ErrMsg);
-        return fetch("/oss/" + path, {
-          method: "PUT",
-          headers: { "Content-Type": file.type || "application/octet-stream", "X-Oss-Security-Token": res.Resp.Token, Authorization: "OSS " + res.Resp.Ak },
-          body: file,
-        });
-      })
-      .then(function (put) {
-        if (!put.ok) throw new Error(sim.t("uploadFailed"));
-        return sim.api("/media/batch_upload_media", { images: [{ name: file.name, size: file.size, path: path }] });
-      })
-      .then(function (res) {
-        if (res.ErrCode !== 0) throw new Error(res.ErrMsg);
+    sim.uploadImage(file)
+      .then(function (media) {
         if (mine !== uploads) return;
-        var media = res.Resp.result[0];
         image = { id: media.id, path: media.path, url: media.url };
         previewImage.src = media.url;
       })
