@@ -12,6 +12,9 @@ import { generateRoutes } from "./http/routes/generate.ts";
 import { statusRoutes } from "./http/routes/status.ts";
 import { healthRoutes, type Readiness } from "./http/routes/health.ts";
 import type { AllowedSettings } from "./domain/settings.ts";
+import { createApiKeys, type ApiKeyBinding } from "./http/api-keys.ts";
+import { metricsRoutes } from "./http/routes/metrics.ts";
+import type { Metrics } from "./metrics.ts";
 
 export interface AppDeps {
   videos: VideoService;
@@ -21,6 +24,16 @@ export interface AppDeps {
   readiness?: Readiness;
   /** What callers may choose per request (`model`, `quality`, `duration`, `aspect_ratio`): `config.allowed`. */
   allowed: AllowedSettings;
+  /**
+   * API keys and the app_bundle_id patterns each may act for: `config.apiKeys`. Null or absent: keys are off
+   * and the routes do no key work at all. An empty list turns keys on with no valid key (every API call 401).
+   */
+  apiKeys?: readonly ApiKeyBinding[] | null;
+  /**
+   * Prometheus metrics (createMetrics()): requests are counted and timed, and GET /metrics serves them.
+   * Absent: no metric work at all and no /metrics route (a 404).
+   */
+  metrics?: Metrics;
 }
 
 /** Paths the API serves and the methods each takes: a known path with another method is 405, not 404. */
@@ -37,18 +50,23 @@ export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   // No app-wide middleware: a route that is one synchronous function (get_status from the cache) is
   // answered by Hono without a middleware chain or a promise. Every route opens the request scope itself.
-  const scope = createRequestScope(deps.logger);
+  const routes: Record<string, string[]> = deps.metrics ? { ...ROUTES, "/metrics": ["GET"] } : ROUTES;
+  const scope = createRequestScope(deps.logger, deps.metrics && { metrics: deps.metrics, knownPath: (path) => Object.hasOwn(routes, path) });
+  // Keys are checked by the API routes themselves (401 first, 403 once app_bundle_id is validated); /health,
+  // /ready and the 404/405 answers need none.
+  const keys = deps.apiKeys ? createApiKeys(deps.apiKeys) : null;
 
   app.route(
     "/",
-    generateRoutes({ scope, videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations, allowed: deps.allowed }),
+    generateRoutes({ scope, videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations, allowed: deps.allowed, keys }),
   );
-  app.route("/", statusRoutes({ scope, videos: deps.videos, statusPerMinute: deps.limits.statusPerMinute, store: stores.status }));
+  app.route("/", statusRoutes({ scope, videos: deps.videos, statusPerMinute: deps.limits.statusPerMinute, store: stores.status, keys }));
   app.route("/", healthRoutes(scope, deps.readiness));
+  if (deps.metrics) app.route("/", metricsRoutes(scope, deps.metrics));
 
   app.notFound(
     scope.handler((c, reply) => {
-      const allow = ROUTES[c.req.path];
+      const allow = Object.hasOwn(routes, c.req.path) ? routes[c.req.path] : undefined;
       const error =
         allow && !allow.includes(c.req.method)
           ? toErrorResponse({ kind: "method_not_allowed", allow })

@@ -3,6 +3,8 @@ import { z } from "zod";
 import { LOG_LEVELS } from "./log.ts";
 import { INT4_MAX } from "./domain/limits.ts";
 import type { AllowedSettings, GenerationSettings } from "./domain/settings.ts";
+import { readFileSync } from "node:fs";
+import { parseApiKeys, type ApiKeyBinding } from "./http/api-keys.ts";
 
 // An empty value (`PORT=` in .env) means "use the default", as if the variable were not set.
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -30,6 +32,13 @@ const numberList = (fallback: string) =>
 const configObject = z.object({
   PORT: int(3000).pipe(z.number().max(65535)),
   HOST: text("0.0.0.0"),
+  /**
+   * API keys (off when unset): `KEY:APP|APP,KEY:APP`, APP an app_bundle_id, `prefix.*` or `*`. Parsed and
+   * checked by loadConfig (src/http/api-keys.ts has the format); the parsed form is `config.apiKeys`.
+   */
+  API_KEYS: optionalString,
+  /** A file holding the same as API_KEYS (entries may be on separate lines); not both. */
+  API_KEYS_FILE: optionalString,
   DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional()),
   DATA_DIR: text("./data"),
   EMAIL: optionalString,
@@ -107,6 +116,8 @@ export interface Config extends RawConfig {
   generation: GenerationSettings;
   /** What a caller may choose per request. */
   allowed: AllowedSettings;
+  /** API keys and the app_bundle_id patterns each may act for; null when keys are off (the default). */
+  apiKeys: ApiKeyBinding[] | null;
 }
 
 export class ConfigError extends Error {
@@ -119,13 +130,14 @@ export class ConfigError extends Error {
 /** Parse the environment; a bad value is reported by variable name only, never by value. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`);
-    throw new ConfigError(problems);
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`);
+  const keys = apiKeysOf(env);
+  problems.push(...keys.problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const c = parsed.data;
   return {
     ...c,
+    apiKeys: keys.bindings,
     demo: c.EMAIL === undefined,
     sessionDir: c.SESSION_DIR ?? `${c.DATA_DIR}/session`,
     generation: {
@@ -143,4 +155,27 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       aspectRatios: c.PIXVERSE_ASPECT_RATIOS,
     },
   };
+}
+
+/**
+ * API_KEYS, or the content of the file API_KEYS_FILE names, parsed. Problems name the variable and the entry
+ * number, never any part of the value (it holds keys).
+ */
+function apiKeysOf(env: Record<string, string | undefined>): { bindings: ApiKeyBinding[] | null; problems: string[] } {
+  const inline = emptyAsUndefined(env.API_KEYS) as string | undefined;
+  const file = emptyAsUndefined(env.API_KEYS_FILE) as string | undefined;
+  if (inline !== undefined && file !== undefined) return { bindings: null, problems: ["API_KEYS: set API_KEYS or API_KEYS_FILE, not both"] };
+  let text = inline;
+  let name = "API_KEYS";
+  if (file !== undefined) {
+    name = "API_KEYS_FILE";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      return { bindings: null, problems: ["API_KEYS_FILE: the file cannot be read"] };
+    }
+  }
+  if (text === undefined) return { bindings: null, problems: [] };
+  const { bindings, problems } = parseApiKeys(text);
+  return { bindings: problems.length > 0 ? null : bindings, problems: problems.map((p) => `${name}: ${p}`) };
 }

@@ -25,8 +25,42 @@ export interface Logger {
 
 export type LogSink = (line: string) => void;
 
+// Secrets are also caught by value, wherever they appear in a line (a message, an error, a URL): credentials
+// inside a URL (`postgres://user:pass@host`), JWTs (Pixverse's tokens), and the literal values registered at
+// start (the account passwords, the database password, API keys).
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^:/\s@"]*:)[^@/\s"]+@/gi;
+const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
+const literalSecrets = new Set<string>();
+
+/**
+ * Values that must never appear in a log line, whatever field or text holds them. Values under 6 characters
+ * are not taken: scrubbing them would garble ordinary words (and such a password is no secret anyway).
+ */
+export function registerSecrets(values: readonly (string | undefined | null)[]): void {
+  for (const v of values) if (v && v.length >= 6) literalSecrets.add(v);
+}
+
+/** The line with every secret value replaced; cheap when there is none. */
+export function scrubSecrets(line: string): string {
+  let out = line.replace(URL_CREDENTIALS, "$1[redacted]@").replace(JWT, "[redacted-token]");
+  for (const secret of literalSecrets) {
+    if (out.includes(secret)) out = out.split(secret).join("[redacted]");
+    // JSON escapes what a secret's quotes or backslashes would otherwise break.
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join("[redacted]");
+  }
+  return out;
+}
+
+/** An error with its stack (the first lines), so that an error log says where it came from. */
+function errorFields(err: Error): Record<string, unknown> {
+  const stack = err.stack?.split("\n").slice(1, 16).map((l) => l.trim()).join("\n");
+  const cause = err.cause instanceof Error ? { cause: { name: err.cause.name, message: err.cause.message } } : {};
+  return { name: err.name, message: err.message, ...(stack ? { stack } : {}), ...cause };
+}
+
 function redact(value: unknown, depth = 0): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) return errorFields(value);
   if (value === null || typeof value !== "object" || depth > 4) return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
@@ -113,7 +147,7 @@ export function createLogger(level: LogLevel = "info", sink: LogSink = stdoutSin
       const json = JSON.stringify(needsRedaction(fields) ? redact(fields) : fields);
       if (json.length > 2) line += "," + json.slice(1, -1);
     }
-    sink(line + "}");
+    sink(scrubSecrets(line + "}"));
   };
   return {
     preformatted: (lvl, msg, members) => {

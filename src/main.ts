@@ -3,24 +3,37 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { createLogger, type Logger } from "./log.ts";
-import { openDatabase, ping } from "./db/client.ts";
+import { createLogger, registerSecrets, type Logger } from "./log.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { migrationsApplied, openDatabase, ping } from "./db/client.ts";
 import { createVideoRepository } from "./db/videos.ts";
 import { createVideoService } from "./videos.ts";
 import { createApp } from "./app.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher/dispatcher.ts";
 import type { VideoGenerator } from "./domain/generator.ts";
-import { createSidecarGenerator } from "./sidecar/client.ts";
+import { createSidecarGenerator, maskEmail } from "./sidecar/client.ts";
 import { expectedCredits } from "./sidecar/pixverse.ts";
 import type { ReadinessReport } from "./http/routes/health.ts";
+import type { AccountStatus } from "./sidecar/protocol.ts";
+
+/** The whole drain, within fly.toml's kill_timeout (90 s): submissions get 30 s, the sidecar up to 30 s more. */
+const SHUTDOWN_LIMIT_MS = 75_000;
 
 /** The demo account that the bundled simulator creates; it exists only inside the simulator. */
 const DEMO_ACCOUNT = { email: "demo@simulator.local", password: "demo-password" };
 
-async function startGenerator(config: Config, logger: Logger): Promise<{ generator: VideoGenerator | null; account: string; stop: () => Promise<void> }> {
+interface StartedGenerator {
+  generator: VideoGenerator | null;
+  account: string;
+  /** Each Pixverse account's last known state (for /ready). */
+  accounts: () => AccountStatus[];
+  stop: () => Promise<void>;
+}
+
+async function startGenerator(config: Config, logger: Logger, metrics: Metrics): Promise<StartedGenerator> {
   if (config.GENERATOR === "none") {
     logger.warn("GENERATOR=none: the API accepts and stores jobs, but nothing submits them to Pixverse");
-    return { generator: null, account: "none", stop: async () => {} };
+    return { generator: null, account: "none", accounts: () => [], stop: async () => {} };
   }
   if (config.demo) {
     const { startSimulator } = await import("./simulator/server.ts");
@@ -50,10 +63,12 @@ async function startGenerator(config: Config, logger: Logger): Promise<{ generat
       accounts: [DEMO_ACCOUNT],
       webUrl: sim.url,
       apiUrl: sim.url,
+      metrics,
     });
     return {
       generator,
       account: DEMO_ACCOUNT.email,
+      accounts: () => generator.accountStates(),
       stop: async () => {
         await generator.close();
         await sim.stop();
@@ -66,8 +81,19 @@ async function startGenerator(config: Config, logger: Logger): Promise<{ generat
     accounts: [{ email: config.EMAIL!, password: config.PASSWORD! }],
     webUrl: config.PIXVERSE_WEB_URL,
     apiUrl: config.PIXVERSE_API_URL,
+    metrics,
   });
-  return { generator, account: config.EMAIL!, stop: () => generator.close() };
+  return { generator, account: config.EMAIL!, accounts: () => generator.accountStates(), stop: () => generator.close() };
+}
+
+/** The password inside a postgres:// URL, so that it is redacted even where the URL is not. */
+function databasePassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function main(): Promise<void> {
@@ -81,6 +107,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  registerSecrets([config.PASSWORD, databasePassword(config.DATABASE_URL), ...(config.apiKeys?.map((b) => b.key) ?? [])]);
   const logger = createLogger(config.LOG_LEVEL);
   const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : `${config.DATA_DIR}/pglite` });
   logger.info("database ready", { kind: database.kind });
@@ -96,7 +123,10 @@ async function main(): Promise<void> {
     },
   });
 
-  const gen = await startGenerator(config, logger);
+  const owner = config.INSTANCE_ID ?? process.env.FLY_MACHINE_ID ?? hostname();
+  const metrics = createMetrics();
+  metrics.queueDepthFrom(() => repo.countByState());
+  const gen = await startGenerator(config, logger, metrics);
   if (gen.generator) {
     const cost = expectedCredits(config.generation);
     logger.info("generation settings (callers may choose model, quality, duration, aspect_ratio, seed, negative_prompt)", {
@@ -110,25 +140,30 @@ async function main(): Promise<void> {
       repo,
       generator: gen.generator,
       logger,
-      owner: config.INSTANCE_ID ?? process.env.FLY_MACHINE_ID ?? hostname(),
+      owner,
       account: gen.account,
       settings: config.generation,
+      metrics,
       onChange: (id) => videos.changed(id),
     });
     await dispatcher.start();
   }
 
+  // Readiness names each part's state; Pixverse's own words (which may quote an account) stay in the log.
   const readiness = async (): Promise<ReadinessReport> => {
     const checks: ReadinessReport["checks"] = {};
     try {
       await ping(database.db);
       checks.database = { ok: true };
+      const m = await migrationsApplied(database.db);
+      checks.migrations = { ok: m.applied >= m.expected, detail: `${m.applied} of ${m.expected} applied` };
     } catch {
       checks.database = { ok: false, detail: "database unreachable" };
     }
     if (gen.generator) {
       const h = gen.generator.health();
-      checks.pixverse = { ok: h.ready, detail: h.detail ? `${h.state}: ${h.detail}` : h.state };
+      checks.pixverse = { ok: h.ready, detail: h.state };
+      for (const account of gen.accounts()) checks[`pixverse:${maskEmail(account.email)}`] = { ok: account.state === "ready", detail: account.state };
     }
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
@@ -138,6 +173,8 @@ async function main(): Promise<void> {
     logger,
     limits: { generationsPerMinute: config.RATE_LIMIT_GENERATIONS_PER_MINUTE, statusPerMinute: config.RATE_LIMIT_STATUS_PER_MINUTE },
     allowed: config.allowed,
+    apiKeys: config.apiKeys,
+    metrics,
     readiness,
   });
   const server = Bun.serve({
@@ -151,13 +188,27 @@ async function main(): Promise<void> {
   });
   logger.info("listening", { url: `http://${config.HOST}:${server.port}`, demo: config.demo });
 
+  // SIGTERM/SIGINT: stop taking requests and let those in flight finish (their rows commit), let submissions
+  // under way get Pixverse's answer, hand any claim still held to reconciliation, close Chromium and the
+  // database. A second signal, or the drain outliving SHUTDOWN_LIMIT_MS, ends the process at once: every
+  // accepted job is a committed row by then, and a restart reconciles what was in flight.
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn("second signal: exiting without waiting", { signal });
+      process.exit(1);
+    }
     stopping = true;
     logger.info("shutting down", { signal });
+    setTimeout(() => {
+      logger.error("shutdown took too long; exiting", { limit_ms: SHUTDOWN_LIMIT_MS });
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
     await server.stop();
+    logger.info("no longer taking requests; in-flight requests answered");
     await dispatcher?.stop();
+    const released = await repo.resetLocksOf(owner).catch(() => 0);
+    if (released > 0) logger.warn("released claims still held at shutdown; those jobs will be reconciled", { jobs: released });
     await gen.stop().catch((e) => logger.warn("generator did not stop cleanly", { error: e }));
     await database.close().catch(() => {});
     logger.info("stopped");

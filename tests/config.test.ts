@@ -115,3 +115,82 @@ test.each([
   expect(error).toBeInstanceOf(ConfigError);
   expect((error as ConfigError).problems.join("\n")).toContain(name);
 });
+
+// --- API keys (API_KEYS / API_KEYS_FILE; the format is in src/http/api-keys.ts) ---
+
+const KEY_1 = "key1-0123456789abcdef";
+const KEY_2 = "key2-ABCDEFGHIJKLMNOP+/=";
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems.join("\n");
+  }
+  throw new Error("the configuration was accepted");
+}
+
+test("API keys are off unless API_KEYS or API_KEYS_FILE is set (an empty value is unset)", () => {
+  expect(loadConfig({}).apiKeys).toBeNull();
+  expect(loadConfig({ API_KEYS: "", API_KEYS_FILE: " " }).apiKeys).toBeNull();
+});
+
+test("API_KEYS binds each key to its app_bundle_id patterns; commas, spaces and new lines separate entries", () => {
+  const expected = [
+    { key: KEY_1, appBundleIds: ["com.example.app", "com.other.*"] },
+    { key: KEY_2, appBundleIds: ["*"] },
+  ];
+  expect(loadConfig({ API_KEYS: `${KEY_1}:com.example.app|com.other.*,${KEY_2}:*` }).apiKeys).toEqual(expected);
+  expect(loadConfig({ API_KEYS: ` ${KEY_1}:com.example.app|com.other.* ,\n ${KEY_2}:* ,` }).apiKeys).toEqual(expected);
+});
+
+test("API_KEYS_FILE holds the same format, one entry a line, # comment lines; not together with API_KEYS", async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "api-keys-"));
+  try {
+    const file = join(dir, "keys");
+    writeFileSync(file, `# the mobile apps\n${KEY_1}:com.example.app\n\n  # ops\n${KEY_2}:*\n`);
+    expect(loadConfig({ API_KEYS_FILE: file }).apiKeys).toEqual([
+      { key: KEY_1, appBundleIds: ["com.example.app"] },
+      { key: KEY_2, appBundleIds: ["*"] },
+    ]);
+    expect(problemsOf({ API_KEYS_FILE: file, API_KEYS: `${KEY_1}:*` })).toContain("API_KEYS");
+    expect(problemsOf({ API_KEYS_FILE: join(dir, "missing") })).toContain("API_KEYS_FILE");
+    writeFileSync(file, "# nothing yet\n");
+    expect(problemsOf({ API_KEYS_FILE: file })).toContain("API_KEYS_FILE");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a short key stops start-up naming API_KEYS and the entry, never printing the key", () => {
+  const short = "short-secret-1";
+  const text = problemsOf({ API_KEYS: `${KEY_1}:com.a,${short}:com.b`, PORT: "x" });
+  expect(text).toContain("API_KEYS");
+  expect(text).toContain("entry 2");
+  expect(text).toContain("PORT");
+  expect(text).not.toContain(short);
+  expect(text).not.toContain(KEY_1);
+});
+
+for (const [what, value] of [
+  ["an entry without a colon", `${KEY_1}`],
+  ["a key with characters outside token68", `${KEY_1}"x:com.a`],
+  ["a key with = inside it", `${KEY_1}=x:com.a`],
+  ["an empty pattern", `${KEY_1}:com.a|`],
+  ["a wildcard inside a pattern", `${KEY_1}:com.*.app`],
+  ["a wildcard without a dot before it", `${KEY_1}:com*`],
+  ["a bare .*", `${KEY_1}:.*`],
+  ["the same key twice", `${KEY_1}:com.a,${KEY_1}:com.b`],
+  ["nothing but separators", " , ,"],
+] as const) {
+  test(`API_KEYS with ${what} is refused naming API_KEYS, without printing any of it`, () => {
+    const text = problemsOf({ API_KEYS: value });
+    expect(text).toContain("API_KEYS");
+    expect(text).not.toContain(KEY_1);
+    expect(text).not.toContain(KEY_1.slice(0, 8));
+  });
+}

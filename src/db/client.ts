@@ -143,3 +143,10 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
 export async function ping(db: Db): Promise<void> {
   await db.execute(sql`select 1`);
 }
+
+/** How many of the migrations in drizzle/ this database has applied (drizzle's own record), for readiness. */
+export async function migrationsApplied(db: Db): Promise<{ applied: number; expected: number }> {
+  const journal = (await Bun.file(`${MIGRATIONS_FOLDER}/meta/_journal.json`).json()) as { entries: unknown[] };
+  const result = (await db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as { rows?: { n: number }[] };
+  return { applied: Number(result.rows?.[0]?.n ?? 0), expected: journal.entries.length };
+}

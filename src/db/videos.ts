@@ -334,6 +334,15 @@ export function createVideoRepository(database: Pick<Database, "db" | "held">) {
       return updated.length > 0;
     },
 
+    /** How many videos are in each state (one grouped count; for the metrics' queue depth). Read-only. */
+    /** Jobs not yet final, by state (the partial indexes of the active states keep this cheap on a large table). */
+    async countByState(): Promise<Record<string, number>> {
+      const counts: Record<string, number> = {};
+      const found = await rows(db, sql`select state, count(*)::int as n from videos where state in ('queued', 'submitting', 'generating') group by state`);
+      for (const r of found) counts[String(r.state)] = Number(r.n);
+      return counts;
+    },
+
     async countInFlight(accounts: string[]): Promise<number> {
       const [r] = await rows(
         db,

@@ -7,6 +7,7 @@ import type { Job, VideoRepository } from "../db/videos.ts";
 import type { SubmitResult, VideoGenerator } from "../domain/generator.ts";
 import { resolveSettings, type GenerationSettings } from "../domain/settings.ts";
 import { backoffMs, pollIntervalMs } from "./timing.ts";
+import type { Metrics } from "../metrics.ts";
 
 export interface DispatcherOptions {
   repo: VideoRepository;
@@ -49,6 +50,8 @@ export interface DispatcherOptions {
    * `Deleted` when it was seen at Pixverse before, `Generation failed` when it never was.
    */
   goneGraceMs?: number;
+  /** Job outcomes, time to submit and to finish, submission refusals (createMetrics()). Absent: none recorded. */
+  metrics?: Metrics;
 }
 
 export interface Dispatcher {
@@ -110,6 +113,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const durations = durationEstimator();
   const log = o.logger.child({ component: "dispatcher" });
   const changed = (id: number) => o.onChange?.(id);
+  const metrics = o.metrics;
 
   let running = false;
   /** Every slot was busy while due jobs waited, at the last submit round. */
@@ -157,7 +161,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       if (job.kind === "i2v") {
         image = await o.repo.loadImage(job.id);
         if (!image) {
-          await finish(job.id, "failed", { errorCode: "image_missing", errorMessage: "the uploaded image is gone" }, jl);
+          await finish(job, "failed", { errorCode: "image_missing", errorMessage: "the uploaded image is gone" }, jl);
           return;
         }
       }
@@ -173,16 +177,18 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     if (result.ok) {
       const ok = await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, o.account);
       changed(job.id);
+      if (ok) metrics?.jobSubmitted(job.createdAt);
       jl.info("job submitted", { pixverse_id: result.pixverseId, recorded: ok });
       return;
     }
+    metrics?.submitRefused(result.kind, result.code);
     const fields = { reason: result.kind, code: result.code, message: result.message };
     switch (result.kind) {
       case "moderation":
-        await finish(job.id, "moderated", { errorCode: String(result.code ?? result.kind), errorMessage: result.message }, jl);
+        await finish(job, "moderated", { errorCode: String(result.code ?? result.kind), errorMessage: result.message }, jl);
         return;
       case "bad_input":
-        await finish(job.id, "failed", { errorCode: String(result.code ?? result.kind), errorMessage: result.message }, jl);
+        await finish(job, "failed", { errorCode: String(result.code ?? result.kind), errorMessage: result.message }, jl);
         return;
       case "unknown_outcome":
         await o.repo.markOutcomeUnknown(job.id, o.owner, result.message);
@@ -208,14 +214,16 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   }
 
   async function finish(
-    id: number,
+    job: Job,
     state: FinalState,
     details: { url?: string; pixverseStatus?: number; errorCode?: string; errorMessage?: string },
     jl: Logger,
   ): Promise<void> {
-    const ended = await o.repo.finish(id, state, details);
-    changed(id);
-    if (ended) jl.info("job finished", { state, pixverse_status: details.pixverseStatus, error_code: details.errorCode });
+    const ended = await o.repo.finish(job.id, state, details);
+    changed(job.id);
+    if (!ended) return;
+    metrics?.jobFinished(state, job.createdAt);
+    jl.info("job finished", { state, pixverse_status: details.pixverseStatus, error_code: details.errorCode });
   }
 
   /** One polling round: returns the delay until the next. */
@@ -242,6 +250,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       const outcome = video ? mapPixverseVideo(video) : goneForGood(job, gone) ? { kind: "deleted" as const } : null;
       if (outcome?.kind !== "deleted" && outcome?.kind !== "moderated") continue;
       goneSince.delete(job.id);
+      // Not in jobs_finished_total: the job was counted when it succeeded.
       if (await o.repo.revokeSuccess(job.id, outcome.kind, video?.status ?? null)) {
         changed(job.id);
         log.info("job finished", { job_id: job.id, pixverse_id: job.pixverseVideoId, state: outcome.kind, pixverse_status: video?.status, gone: !video, after_success: true });
@@ -268,7 +277,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
         // Pixverse no longer has it: end it now, so it stops holding a slot.
         goneSince.delete(job.id);
         const seen = job.pixverseStatus !== null;
-        await finish(job.id, seen ? "deleted" : "failed", { errorCode: "pixverse_gone", errorMessage: "Pixverse no longer has this video (500008)" }, jl);
+        await finish(job, seen ? "deleted" : "failed", { errorCode: "pixverse_gone", errorMessage: "Pixverse no longer has this video (500008)" }, jl);
         freed++;
         continue;
       }
@@ -283,14 +292,14 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
           jl.warn("unknown Pixverse status; still generating until the deadline", { pixverse_status: outcome.code });
           break;
         case "succeeded":
-          await finish(job.id, "succeeded", { url: outcome.url, pixverseStatus: video.status }, jl);
+          await finish(job, "succeeded", { url: outcome.url, pixverseStatus: video.status }, jl);
           durations.observe(Date.now() - (job.submittedAt ?? job.createdAt).getTime());
           freed++;
           break;
         case "failed":
         case "moderated":
         case "deleted":
-          await finish(job.id, outcome.kind, { pixverseStatus: video.status, errorCode: `pixverse_status_${outcome.code}` }, jl);
+          await finish(job, outcome.kind, { pixverseStatus: video.status, errorCode: `pixverse_status_${outcome.code}` }, jl);
           freed++;
           break;
       }
@@ -305,6 +314,8 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   async function maintain(): Promise<void> {
     for (const id of await o.repo.failExpired()) {
       changed(id);
+      // Only ids come back: counted, but not in job_finish_seconds (it would be about the deadline anyway).
+      metrics?.jobFinished("failed");
       log.info("job finished", { job_id: id, state: "failed", error_code: "deadline" });
     }
     const stuck = await o.repo.claimUnreconciled(o.owner, lockTtlMs, 10, reconcileGraceMs);
@@ -321,7 +332,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     }
     switch (result.kind) {
       case "found":
-        await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, o.account);
+        if (await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, o.account)) metrics?.jobSubmitted(job.createdAt);
         changed(job.id);
         jl.info("job reconciled: Pixverse has it", { pixverse_id: result.pixverseId });
         return;

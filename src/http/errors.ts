@@ -5,6 +5,8 @@ export type ApiError =
   | { kind: "invalid_parameter"; field: string; message: string }
   | { kind: "invalid_body"; message: string }
   | { kind: "invalid_image"; message: string }
+  | { kind: "unauthorized"; message: string }
+  | { kind: "forbidden"; field: string; message: string }
   | { kind: "not_found"; message: string }
   | { kind: "method_not_allowed"; allow: string[] }
   | { kind: "payload_too_large"; message: string }
@@ -26,7 +28,7 @@ export const payloadTooLarge = (message: string) => new HttpError({ kind: "paylo
 export const videoNotFound = () => new HttpError({ kind: "not_found", message: "no such video" });
 
 export interface ErrorResponse {
-  status: 400 | 404 | 405 | 413 | 429 | 500;
+  status: 400 | 401 | 403 | 404 | 405 | 413 | 429 | 500;
   body: Record<string, unknown>;
   headers: Record<string, string>;
 }
@@ -43,6 +45,10 @@ export function toErrorResponse(error: ApiError): ErrorResponse {
     case "invalid_body":
     case "invalid_image":
       return { status: 400, body: { error: error.kind, message: error.message, ...base }, headers: {} };
+    case "unauthorized":
+      return { status: 401, body: { error: error.kind, message: error.message, ...base }, headers: { "WWW-Authenticate": "Bearer" } };
+    case "forbidden":
+      return { status: 403, body: { error: error.kind, field: error.field, message: error.message, ...base }, headers: {} };
     case "not_found":
       return { status: 404, body: { error: error.kind, message: error.message, ...base }, headers: {} };
     case "method_not_allowed":

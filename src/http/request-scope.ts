@@ -3,9 +3,11 @@
 // synchronous when the function is, so Hono answers the get_status hot path without a promise. Inside a
 // scope, a thrown HttpError becomes its JSON answer; anything else becomes a generic 500 carrying the request
 // id, and is logged with it. Nothing is kept in Hono's context variables: a Map per request was a measurable
-// part of a status read.
+// part of a status read. With metrics, each answer is also counted by route (its declared path, never the raw
+// URL; "unmatched" for paths the API does not serve) and its duration observed, through children made once.
 import type { Context, Hono } from "hono";
 import type { Logger } from "../log.ts";
+import type { HttpRecord, Metrics } from "../metrics.ts";
 import type { AppEnv } from "./context.ts";
 import { HttpError, internalErrorResponse, toErrorResponse, type ErrorResponse } from "./errors.ts";
 
@@ -44,7 +46,13 @@ export interface RequestScope {
   onError(err: Error, c: Context<AppEnv>): Response;
 }
 
-export function createRequestScope(logger: Logger): RequestScope {
+export interface ScopeMetrics {
+  metrics: Metrics;
+  /** Is this a path the API serves (its 405s are labelled with the path)? Anything else is "unmatched". */
+  knownPath: (path: string) => boolean;
+}
+
+export function createRequestScope(logger: Logger, scopeMetrics?: ScopeMetrics): RequestScope {
   // The id is the caller's X-Request-Id when sane, else this process's prefix and a counter: unique across
   // instances, far cheaper than a UUID per request.
   const bootId = crypto.randomUUID().slice(0, 8);
@@ -60,7 +68,18 @@ export function createRequestScope(logger: Logger): RequestScope {
   /** The log line's `"method":…,"path":…` members: method and path come from the client, so escape them. */
   const requestMembers = (c: Context<AppEnv>) => `"method":${JSON.stringify(c.req.method)},"path":${JSON.stringify(c.req.path)}`;
 
-  function finish(reply: Reply, res: Response, members: string): Response {
+  // One recorder per route label, shared by the route and the not-found handler's 405s.
+  const recorders = new Map<string, HttpRecord>();
+  const recorderFor = (route: string): HttpRecord => {
+    let r = recorders.get(route);
+    if (!r) recorders.set(route, (r = scopeMetrics!.metrics.http(route)));
+    return r;
+  };
+  /** The recorder for a request that matched no registered route. */
+  const unmatched = (c: Context<AppEnv>): HttpRecord => recorderFor(scopeMetrics!.knownPath(c.req.path) ? c.req.path : "unmatched");
+
+  function finish(reply: Reply, res: Response, members: string, c: Context<AppEnv>, record?: HttpRecord): Response {
+    if (scopeMetrics) (record ?? unmatched(c))(c.req.method, res.status, (performance.now() - reply.startedAt) / 1000);
     if (logRequests) {
       // The id is ours or passed REQUEST_ID: nothing to escape.
       const ms = Math.round((performance.now() - reply.startedAt) * 100) / 100;
@@ -79,9 +98,10 @@ export function createRequestScope(logger: Logger): RequestScope {
 
   function scoped(fn: RouteFn, route?: { method: string; path: string }): (c: Context<AppEnv>) => Answer {
     const fixed = route && `"method":${JSON.stringify(route.method)},"path":${JSON.stringify(route.path)}`;
+    const record = scopeMetrics && route ? recorderFor(route.path) : undefined;
     // HEAD reaches GET routes: log what was asked.
     const done = (c: Context<AppEnv>, reply: Reply, res: Response) =>
-      finish(reply, res, fixed && c.req.method === route.method ? fixed : requestMembers(c));
+      finish(reply, res, fixed && c.req.method === route.method ? fixed : requestMembers(c), c, record);
     return (c) => {
       const reply = open(c);
       let answer: Answer;
@@ -107,7 +127,7 @@ export function createRequestScope(logger: Logger): RequestScope {
     },
     onError: (err, c) => {
       const reply = open(c);
-      return finish(reply, failure(reply, err), requestMembers(c));
+      return finish(reply, failure(reply, err), requestMembers(c), c);
     },
   };
 }

@@ -7,7 +7,6 @@ import { chromium, type Browser, type BrowserContext, type Locator, type Page } 
 
 /** Chromium flags: English UI (`--lang`), and no background chatter that costs memory or network. */
 export const CHROMIUM_ARGS = [
-  "--no-sandbox",
   "--disable-gpu",
   "--disable-background-networking",
   "--disable-component-update",
@@ -15,6 +14,20 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
   "--lang=en-US",
 ] as const;
+
+/** Whether this process runs as root (never on Windows, which has no uid). */
+export function runsAsRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/**
+ * Chromium's sandbox for one launch: on, except as root, where Chromium refuses to start with it (tests and
+ * CI run as root). The image runs as a non-root user, so production keeps the sandbox. Playwright adds
+ * `--no-sandbox` itself unless `chromiumSandbox` is true, so both are decided here, together.
+ */
+export function chromiumLaunchFlags(isRoot: boolean = runsAsRoot()): { args: string[]; chromiumSandbox: boolean } {
+  return isRoot ? { args: ["--no-sandbox", ...CHROMIUM_ARGS], chromiumSandbox: false } : { args: [...CHROMIUM_ARGS], chromiumSandbox: true };
+}
 
 export const LOCALE = "en-US";
 export const ACCEPT_LANGUAGE = "en-US,en;q=0.9";
@@ -31,7 +44,7 @@ export async function launchBrowser(opts: LaunchOptions): Promise<Browser> {
   return chromium.launch({
     executablePath: opts.executablePath,
     headless: opts.headless,
-    args: [...CHROMIUM_ARGS],
+    ...chromiumLaunchFlags(),
     env: opts.env,
     timeout: opts.timeoutMs ?? 60_000,
   });

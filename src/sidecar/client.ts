@@ -27,6 +27,7 @@ import {
 } from "./protocol.ts";
 import { DEFAULT_API_URL, DEFAULT_WEB_URL } from "./pixverse.ts";
 import { errorMessage, within } from "./waits.ts";
+import type { Metrics } from "../metrics.ts";
 
 export interface SidecarTimeouts {
   /** Launching Chromium and opening the account contexts. */
@@ -75,6 +76,10 @@ export interface SidecarOptions {
   browserEnv?: Record<string, string>;
   /** The sidecar's log level. Default: config.LOG_LEVEL. */
   logLevel?: LogLevel;
+  /** Restarts and the accounts' states, logins and replaced sessions (createMetrics()). Absent: none recorded. */
+  metrics?: Metrics;
+  /** The sidecar's entry file. Default: ./main.ts (tests start a scripted stand-in). */
+  entry?: string;
 }
 
 /** Start the sidecar and return the generator that talks to it. */
@@ -273,7 +278,7 @@ export class SidecarGenerator implements VideoGenerator {
   private spawn(): void {
     this.childStartedAt = Date.now();
     const child = Bun.spawn({
-      cmd: [process.execPath, ENTRY],
+      cmd: [process.execPath, this.opts.entry ?? ENTRY],
       ipc: (message) => this.onMessage(child, message),
       serialization: "json",
       stdio: ["ignore", "inherit", "inherit"],
@@ -296,7 +301,7 @@ export class SidecarGenerator implements VideoGenerator {
         void this.initialize(child);
         return;
       case "state":
-        this.accounts = message.accounts;
+        this.setAccounts(message.accounts);
         return;
       case "reply": {
         const pending = this.takePending(message.id);
@@ -337,7 +342,7 @@ export class SidecarGenerator implements VideoGenerator {
     try {
       const reply = await this.send(child, "init", { config: init }, this.timeouts.initMs);
       if (child !== this.child) return;
-      this.accounts = reply.accounts;
+      this.setAccounts(reply.accounts);
       this.initialized = true;
       this.lastExit = null;
       this.log.info("sidecar initialised", { pid: child.pid, accounts: reply.accounts.length });
@@ -369,7 +374,9 @@ export class SidecarGenerator implements VideoGenerator {
     this.log.error("sidecar exited; restarting", { how, delayMs: delay, crashes: this.crashes });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
-      if (!this.closed) this.spawn();
+      if (this.closed) return;
+      this.opts.metrics?.sidecarRestarted();
+      this.spawn();
     }, delay);
   }
 
@@ -380,7 +387,7 @@ export class SidecarGenerator implements VideoGenerator {
     this.pinging = true;
     try {
       const reply = await this.send(child, "ping", {}, this.timeouts.pingMs);
-      if (child === this.child) this.accounts = reply.accounts;
+      if (child === this.child) this.setAccounts(reply.accounts);
     } catch (err) {
       const failure = asFailure(err);
       if (failure.reason === "timeout" && child === this.child) {
@@ -419,6 +426,12 @@ export class SidecarGenerator implements VideoGenerator {
         reject(new SidecarFailure("child_gone", false, `could not send ${op}: ${errorMessage(err)}`));
       }
     });
+  }
+
+  /** The accounts as the child reported them (state message, init or ping reply); metrics see each report. */
+  private setAccounts(accounts: AccountStatus[]): void {
+    this.accounts = accounts;
+    this.opts.metrics?.accounts(accounts.map((a) => ({ account: maskEmail(a.email), state: a.state, detail: a.detail })));
   }
 
   private takePending(id: number): Pending | undefined {

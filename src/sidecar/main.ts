@@ -2,7 +2,7 @@
 // `init` (its whole configuration), then answers requests. It exits when the parent goes away or the
 // browser dies, so the parent can start a clean one.
 import { IMAGE_MIME } from "../domain/limits.ts";
-import { createLogger, type Logger } from "../log.ts";
+import { createLogger, registerSecrets, type Logger } from "../log.ts";
 import { DEFAULT_TUNING } from "./account.ts";
 import { AccountPool } from "./pool.ts";
 import {
@@ -37,6 +37,7 @@ function replyError(id: number, code: string, message: string): void {
 }
 
 async function start(config: InitConfig): Promise<AccountPool> {
+  registerSecrets(config.accounts.map((a) => a.password));
   log = createLogger(config.logLevel).child({ component: "sidecar" });
   log.info("sidecar starting", {
     accounts: config.accounts.length,

@@ -98,6 +98,11 @@ describe("the service as a process", () => {
       const bytes = new Uint8Array(await media.arrayBuffer());
       expect(new TextDecoder().decode(bytes.subarray(4, 8))).toBe("ftyp");
     }
+    // The same traffic in the service's Prometheus metrics.
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toContain('jobs_finished_total{state="succeeded"} 2');
+    expect(metrics).toContain('http_requests_total{route="/text2video",method="POST",status="200"} 1');
+    expect(metrics).toMatch(/pixverse_account_state\{account="e\*\*\*@example\.com",state="ready"\} 1/);
   });
 
   test("every simulator marker ends in its contract status", async () => {
@@ -169,6 +174,52 @@ describe("the service as a process", () => {
     expect(first.logs().some((l) => l.msg === "stopped")).toBe(true);
     const second = await launch(env);
     expect((await status(second, id)).url).toBeString();
+  });
+
+  test("SIGTERM under load: the process exits 0, and every request answered 200 is a job that finishes after a restart, once", async () => {
+    const env = await freshEnv();
+    const first = await launch(env);
+    const prompts = Array.from({ length: 40 }, (_, i) => `under load ${i}`);
+    const answers = prompts.map((prompt) =>
+      fetch(`${first.url}/text2video`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt, ...OWNER }) })
+        .then(async (res) => (res.status === 200 ? ((await res.json()) as { video_id: number }).video_id : null))
+        .catch(() => null),
+    );
+    await eventually(async () => (first.logs().some((l) => l.path === "/text2video") ? true : undefined), 10_000, "the first request to arrive");
+    const exit = first.stop("SIGTERM");
+    const accepted = (await Promise.all(answers)).filter((id): id is number => id !== null);
+    expect(await exit).toBe(0);
+    expect(first.logs().some((l) => l.msg === "stopped")).toBe(true);
+    expect(accepted.length).toBeGreaterThan(0);
+    const second = await launch(env);
+    for (const id of accepted) expect((await finalStatus(second, id, 90_000)).url).toBeString();
+    const submitted = await simPrompts();
+    expect(new Set(submitted).size).toBe(submitted.length);
+  }, 150_000);
+
+  test("/ready names the database, the migrations and each account's state, never Pixverse's own words", async () => {
+    const env = await freshEnv();
+    const good = await launch(env);
+    const ready = await eventually(async () => {
+      const res = await fetch(`${good.url}/ready`);
+      return res.status === 200 ? ((await res.json()) as { checks: Record<string, { ok: boolean; detail?: string }> }) : undefined;
+    }, 30_000, "the service to be ready");
+    expect(ready.checks.database).toEqual({ ok: true });
+    expect(ready.checks.migrations?.ok).toBe(true);
+    expect(ready.checks["pixverse:e***@example.com"]).toEqual({ ok: true, detail: "ready" });
+    await good.stop("SIGTERM");
+
+    // A fresh data folder: the first service's saved session would otherwise still sign it in.
+    const bad = await launch({ ...(await freshEnv()), PASSWORD: "not-the-password" });
+    const refused = await eventually(async () => {
+      const res = await fetch(`${bad.url}/ready`);
+      const body = (await res.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+      return res.status === 503 && body.checks["pixverse:e***@example.com"]?.detail === "login_failed" ? body : undefined;
+    }, 30_000, "the account to be login_failed");
+    // Pixverse's refusal ("Incorrect username or password") goes to the log, not to /ready.
+    expect(JSON.stringify(refused)).not.toMatch(/incorrect|password/i);
+    // Log lines are written in chunks: wait for the sidecar's line to arrive.
+    await eventually(async () => (/Incorrect username or password/.test(JSON.stringify(bad.logs())) ? true : undefined), 5_000, "the refusal in the log");
   });
 
   test("each request and each job step is one JSON log line with its id, and no secret is logged", async () => {

@@ -6,6 +6,7 @@ import { createApp } from "../../src/app.ts";
 import { createLogger } from "../../src/log.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { AllowedSettings } from "../../src/domain/settings.ts";
+import type { ApiKeyBinding } from "../../src/http/api-keys.ts";
 
 /** What callers may choose in tests: the lists of a configuration that sets none of PIXVERSE_MODELS …. */
 export const TEST_ALLOWED: AllowedSettings = loadConfig({}).allowed;
@@ -26,7 +27,13 @@ export const GENEROUS: TestLimits = {
   deadlineMinutes: 30,
 };
 
-export function buildApp(database: Database, limits: Partial<TestLimits> = {}, allowed: AllowedSettings = TEST_ALLOWED) {
+/** `apiKeys` as main.ts passes `config.apiKeys`: null (the default) is keys off. */
+export function buildApp(
+  database: Database,
+  limits: Partial<TestLimits> = {},
+  allowed: AllowedSettings = TEST_ALLOWED,
+  apiKeys: ApiKeyBinding[] | null = null,
+) {
   const l = { ...GENEROUS, ...limits };
   const logLines: string[] = [];
   const logger = createLogger("debug", (line) => logLines.push(line));
@@ -39,6 +46,7 @@ export function buildApp(database: Database, limits: Partial<TestLimits> = {}, a
     logger,
     limits: { generationsPerMinute: l.generationsPerMinute, statusPerMinute: l.statusPerMinute },
     allowed,
+    apiKeys,
   });
   return { app, repo, videos, logLines };
 }

@@ -15,6 +15,7 @@ import { acceptImage } from "../upload.ts";
 import { validate } from "../validate.ts";
 import { clientIp } from "../client-ip.ts";
 import type { RequestScope } from "../request-scope.ts";
+import type { ApiKeyGrant, ApiKeys } from "../api-keys.ts";
 
 /** Text requests are small: the longest legal prompt, JSON-escaped, is well under this. */
 const TEXT_BODY_MAX_BYTES = 256 * 1024;
@@ -57,27 +58,35 @@ export interface GenerateDeps {
   store: Store<AppEnv>;
   /** What callers may choose (model, quality, duration, aspect_ratio). */
   allowed: AllowedSettings;
+  /** The API key check (src/http/api-keys.ts), or null when keys are off. */
+  keys: ApiKeys | null;
 }
 
 type Parsed = { params: Params; fields: GenerationFields };
 type Schema = ReturnType<typeof generationSchemas>["text2video" | "image2video"];
 
 export function generateRoutes(deps: GenerateDeps) {
-  const { scope, videos } = deps;
+  const { scope, videos, keys } = deps;
   const app = new Hono<AppEnv>();
   const limit = inlineRateLimit("generations_per_minute", deps.generationsPerMinute, deps.store);
   const schemas = generationSchemas(deps.allowed);
 
-  /** The request's parameters, validated, with the caller counted against the per-minute limit. */
-  async function accept(c: Context<AppEnv>, maxBytes: number, schema: Schema): Promise<Parsed> {
+  /**
+   * The request's parameters, validated, checked against the key's apps (403) and counted against the
+   * per-minute limit. `grant` is what the request's key may do (undefined when keys are off), authenticated before this.
+   */
+  async function accept(c: Context<AppEnv>, maxBytes: number, schema: Schema, grant: ApiKeyGrant | undefined): Promise<Parsed> {
     const params = await readParams(c, maxBytes);
     const fields: GenerationFields = validate(schema, params.fields);
+    grant?.authorize(fields.app_bundle_id);
     await limit.check(fields);
     return { params, fields };
   }
 
   scope.route(app, "POST", "/text2video", async (c, reply) => {
-    const { fields } = await accept(c, TEXT_BODY_MAX_BYTES, schemas.text2video);
+    // The key first (401): before the body is read.
+    const grant = keys?.authenticate(c);
+    const { fields } = await accept(c, TEXT_BODY_MAX_BYTES, schemas.text2video, grant);
     const outcome = await videos.create(newVideo(c, fields, "t2v"));
     return reply.json(answer(outcome));
   });
@@ -85,13 +94,15 @@ export function generateRoutes(deps: GenerateDeps) {
   const uploads = createSemaphore(UPLOADS_IN_PROGRESS);
   const collectUploadGarbage = uploadGarbageCollector();
   scope.route(app, "POST", "/image2video", async (c, reply) => {
+    // The key first (401): before the body is read or an upload slot is taken.
+    const grant = keys?.authenticate(c);
     const type = (c.req.header("content-type") ?? "").toLowerCase();
     if (!type.startsWith("multipart/form-data")) throw invalidBody("image2video takes multipart/form-data with a `file` field");
     const release = await uploads.acquire();
     // What this upload left to collect: its announced length, or the file's size once parsed (a chunked body).
     let uploadBytes = Number(c.req.header("content-length")) || 0;
     try {
-      const { params, fields } = await accept(c, UPLOAD_BODY_MAX_BYTES, schemas.image2video);
+      const { params, fields } = await accept(c, UPLOAD_BODY_MAX_BYTES, schemas.image2video, grant);
       uploadBytes = Math.max(uploadBytes, params.files.file?.size ?? 0);
       const image = await acceptImage(params.files.file);
       // The parsed multipart file is no longer needed; keep only the accepted bytes while the row commits.

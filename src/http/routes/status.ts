@@ -12,6 +12,7 @@ import { videoNotFound } from "../errors.ts";
 import { queryFields } from "../params.ts";
 import { inlineRateLimit } from "../rate-limit.ts";
 import type { RequestScope } from "../request-scope.ts";
+import type { ApiKeys } from "../api-keys.ts";
 import { getStatusSchema } from "../schemas.ts";
 import { validate } from "../validate.ts";
 
@@ -20,15 +21,20 @@ export interface StatusDeps {
   videos: VideoService;
   statusPerMinute: number;
   store: Store<AppEnv>;
+  /** The API key check (src/http/api-keys.ts), or null when keys are off. */
+  keys: ApiKeys | null;
 }
 
 export function statusRoutes(deps: StatusDeps) {
-  const { scope, videos } = deps;
+  const { scope, videos, keys } = deps;
   const app = new Hono<AppEnv>();
   const limit = inlineRateLimit("status_requests_per_minute", deps.statusPerMinute, deps.store);
 
   scope.route(app, "GET", "/get_status", (c, reply) => {
+    // With keys on: 401 before anything else, 403 once app_bundle_id is known to be valid, before the limit.
+    const grant = keys?.authenticate(c);
     const q = validate(getStatusSchema, queryFields(c));
+    grant?.authorize(q.app_bundle_id);
     const answer = (row: StatusRow | null) => {
       if (!row || row.appBundleId !== q.app_bundle_id || row.apphudUserId !== q.apphud_user_id) throw videoNotFound();
       return reply.json(statusAnswer(row.state, row.resultUrl));

@@ -1,0 +1,252 @@
+// Prometheus metrics (GET /metrics): one Registry per `createMetrics()`, never prom-client's global one, so
+// tests and several apps in one process do not clash. The parts that record (request scope, dispatcher,
+// sidecar client) take the Metrics object as an optional dependency; without it they do no metric work.
+//
+// Not here, on purpose: credits left per account (the sidecar's `state` messages do not carry credits
+// today; add a field to AccountStatus first) and the lease holder (there are no leases yet).
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { ACTIVE_STATES, type FinalState } from "./domain/status.ts";
+import type { SubmitErrorKind } from "./domain/generator.ts";
+
+/** Request latency buckets (seconds): a cached status read is well under a millisecond. */
+const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Job buckets (seconds): a submission takes seconds to minutes, a video about a minute to the deadline. */
+const JOB_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 90, 120, 180, 300, 600, 900, 1800, 3600];
+
+/** Methods kept as label values; anything a client invents is `other` (labels must stay few). */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
+const methodLabel = (m: string) => (METHODS.has(m) ? m : "other");
+
+/** Records one answered request on a route: its status and how long it took. */
+export type HttpRecord = (method: string, status: number, seconds: number) => void;
+
+/** One (route, method, status) of http_requests_total and its histogram child. */
+interface HttpChild {
+  method: string;
+  status: number;
+  /** Requests answered; `flushed` of them are already in the counter. */
+  count: number;
+  flushed: number;
+  labels: { route: string; method: string; status: string };
+  seconds: { observe(v: number): void };
+}
+
+/** One account as the sidecar pushes it (a subset of sidecar/protocol.ts AccountStatus). */
+export interface AccountReport {
+  /** Already masked (maskEmail): metrics never carry a full address. */
+  account: string;
+  state: string;
+  detail?: string;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** prom-client's text exposition content type. */
+  readonly contentType: string;
+  /** The exposition text (runs the scrape-time collectors, e.g. the queue depth query). */
+  text(): Promise<string>;
+  /**
+   * A recorder for one route (its declared path, or "unmatched"). Counter and histogram children are made
+   * once per (method, status) and kept, so a request costs a map lookup, an `inc` and an `observe`.
+   */
+  http(route: string): HttpRecord;
+  /** Where `videos_by_state` comes from at scrape time: counts by state (missing states are 0). */
+  queueDepthFrom(read: () => Promise<Record<string, number>>): void;
+  /** A job's Pixverse id was recorded; `acceptedAt` is when the API accepted it. */
+  jobSubmitted(acceptedAt: Date): void;
+  /** A job reached a final state; `acceptedAt` when known (a deadline expiry only reports ids). */
+  jobFinished(state: FinalState, acceptedAt?: Date): void;
+  /** Pixverse (or the sidecar) refused a submission; `code` is Pixverse's ErrCode when there was one. */
+  submitRefused(kind: SubmitErrorKind, code?: number): void;
+  sidecarRestarted(): void;
+  /** The accounts' states as the sidecar reported them (state messages, init and ping replies). */
+  accounts(reports: readonly AccountReport[]): void;
+}
+
+export interface MetricsOptions {
+  /** Node/Bun process metrics (CPU, memory, event loop lag) in the same registry. Default: on. */
+  processMetrics?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  // ── HTTP ──────────────────────────────────────────────────────────────────────────────────────────
+  const httpChildren: HttpChild[] = [];
+  new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests answered, by route (declared path, or unmatched), method and status.",
+    labelNames: ["route", "method", "status"] as const,
+    registers,
+    collect() {
+      for (const c of httpChildren) {
+        const n = c.count;
+        if (n > c.flushed) this.inc(c.labels, n - c.flushed);
+        c.flushed = n;
+      }
+    },
+  });
+  const duration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "Time from the request scope opening to the answer, by route and method.",
+    labelNames: ["route", "method"] as const,
+    buckets: HTTP_BUCKETS,
+    registers,
+  });
+
+  // ── Queue (read at scrape time) ───────────────────────────────────────────────────────────────────
+  let readQueue: (() => Promise<Record<string, number>>) | null = null;
+  /** The queue query of the scrape under way: the error counter is read after it, so it counts this scrape. */
+  let queueRead: Promise<void> = Promise.resolve();
+  new Gauge({
+    name: "videos_by_state",
+    help: "Videos not yet final, by state (queued, submitting, generating), counted at scrape time; finished ones are in jobs_finished_total.",
+    labelNames: ["state"] as const,
+    registers,
+    collect() {
+      if (!readQueue) return;
+      const read = readQueue;
+      queueRead = (async () => {
+        let counts: Record<string, number>;
+        try {
+          counts = await read();
+        } catch {
+          // Skipped silently: no values in this scrape rather than stale ones.
+          this.reset();
+          scrapeErrors.inc({ collector: "videos_by_state" });
+          return;
+        }
+        for (const state of ACTIVE_STATES) this.set({ state }, counts[state] ?? 0);
+      })();
+      return queueRead;
+    },
+  });
+  // Registered after the gauge: the registry reads metrics in order, so this waits for the query above.
+  const scrapeErrors = new Counter({
+    name: "pixverse_metrics_scrape_errors_total",
+    help: "Scrape-time collectors that failed (e.g. the database did not answer); their metrics were skipped.",
+    labelNames: ["collector"] as const,
+    registers,
+    collect: () => queueRead,
+  });
+  scrapeErrors.inc({ collector: "videos_by_state" }, 0);
+
+  // ── Jobs (dispatcher) ─────────────────────────────────────────────────────────────────────────────
+  const finished = new Counter({
+    name: "jobs_finished_total",
+    help: "Jobs this process ended, by final state.",
+    labelNames: ["state"] as const,
+    registers,
+  });
+  const submitSeconds = new Histogram({
+    name: "job_submit_seconds",
+    help: "From the API accepting a job to Pixverse's id being recorded.",
+    buckets: JOB_BUCKETS,
+    registers,
+  });
+  const finishSeconds = new Histogram({
+    name: "job_finish_seconds",
+    help: "From the API accepting a job to its final state (deadline expiries are counted in jobs_finished_total only).",
+    buckets: JOB_BUCKETS,
+    registers,
+  });
+  const refusals = new Counter({
+    name: "pixverse_submit_refusals_total",
+    help: "Submissions that got no Pixverse id, by kind and Pixverse ErrCode (none: no code).",
+    labelNames: ["kind", "code"] as const,
+    registers,
+  });
+
+  // ── Sidecar and accounts ──────────────────────────────────────────────────────────────────────────
+  const restarts = new Counter({ name: "sidecar_restarts_total", help: "Times the sidecar process was started again after it exited.", registers });
+  const accountState = new Gauge({
+    name: "pixverse_account_state",
+    help: "1 for each account's current state as the sidecar reports it (account: masked email).",
+    labelNames: ["account", "state"] as const,
+    registers,
+  });
+  // Logins and replacements are derived from the states the sidecar pushes (not counted inside it):
+  // signing_in → ready is a login; a new detail naming ErrCode 10005 is a session replaced by a login elsewhere.
+  const logins = new Counter({
+    name: "pixverse_logins_total",
+    help: "Logins, derived from the account states the sidecar pushes (signing_in then ready).",
+    labelNames: ["account"] as const,
+    registers,
+  });
+  const replaced = new Counter({
+    name: "pixverse_session_replaced_total",
+    help: "Sessions replaced by a login elsewhere (ErrCode 10005), derived from the account states the sidecar pushes.",
+    labelNames: ["account"] as const,
+    registers,
+  });
+  const lastSeen = new Map<string, { state: string; detail?: string }>();
+  const REPLACED = /\bErrCode 10005\b/;
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    text: () => registry.metrics(),
+
+    http(route) {
+      // Per (method, status): a plain count, handed to the counter at scrape time (an `inc` per request costs
+      // a label hash), and the histogram child, made once. The last pair is kept: a route mostly answers one way.
+      let last: HttpChild | undefined;
+      const byKey = new Map<string, HttpChild>();
+      return (method, status, seconds) => {
+        let c = last;
+        if (c === undefined || c.method !== method || c.status !== status) {
+          const key = method + status;
+          c = byKey.get(key);
+          if (!c) {
+            const m = methodLabel(method);
+            c = { method, status, count: 0, flushed: 0, labels: { route, method: m, status: String(status) }, seconds: duration.labels(route, m) };
+            byKey.set(key, c);
+            httpChildren.push(c);
+          }
+          last = c;
+        }
+        c.count++;
+        c.seconds.observe(seconds);
+      };
+    },
+
+    queueDepthFrom(read) {
+      readQueue = read;
+    },
+
+    jobSubmitted(acceptedAt) {
+      submitSeconds.observe(Math.max(0, (Date.now() - acceptedAt.getTime()) / 1000));
+    },
+
+    jobFinished(state, acceptedAt) {
+      finished.inc({ state });
+      if (acceptedAt) finishSeconds.observe(Math.max(0, (Date.now() - acceptedAt.getTime()) / 1000));
+    },
+
+    submitRefused(kind, code) {
+      refusals.inc({ kind, code: code === undefined ? "none" : String(code) });
+    },
+
+    sidecarRestarted() {
+      restarts.inc();
+    },
+
+    accounts(reports) {
+      for (const r of reports) {
+        const before = lastSeen.get(r.account);
+        if (before?.state !== r.state) {
+          if (before) accountState.set({ account: r.account, state: before.state }, 0);
+          accountState.set({ account: r.account, state: r.state }, 1);
+          if (before?.state === "signing_in" && r.state === "ready") logins.inc({ account: r.account });
+        }
+        // Counted when the detail starts naming 10005 (later reports may repeat it while signing in again).
+        if (r.detail && REPLACED.test(r.detail) && !(before?.detail && REPLACED.test(before.detail))) {
+          replaced.inc({ account: r.account });
+        }
+        lastSeen.set(r.account, { state: r.state, detail: r.detail });
+      }
+    },
+  };
+}
