@@ -43,6 +43,12 @@ const configObject = z.object({
   DATA_DIR: text("./data"),
   EMAIL: optionalString,
   PASSWORD: optionalString,
+  /**
+   * More Pixverse accounts: a JSON array `[{"email":"…","password":"…"}]`, or the path of a file holding one
+   * (a value starting with `[` is the JSON itself). Parsed and checked by loadConfig; merged after EMAIL/PASSWORD
+   * into `config.accounts`.
+   */
+  PIXVERSE_ACCOUNTS: optionalString,
   HEADLESS: bool(true),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default("info")),
 
@@ -108,9 +114,17 @@ export const configSchema = configObject
 
 export type RawConfig = z.infer<typeof configSchema>;
 
+/** One Pixverse web account (email/password sign-in). */
+export interface AccountCredentials {
+  email: string;
+  password: string;
+}
+
 export interface Config extends RawConfig {
   /** No credentials: drive the bundled simulator instead of Pixverse. */
   demo: boolean;
+  /** Every Pixverse account to drive: EMAIL/PASSWORD first, then PIXVERSE_ACCOUNTS; e-mails unique. */
+  accounts: AccountCredentials[];
   sessionDir: string;
   /** The operator's generation settings (PIXVERSE_MODEL …). */
   generation: GenerationSettings;
@@ -133,12 +147,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`);
   const keys = apiKeysOf(env);
   problems.push(...keys.problems);
+  const listed = accountsOf(env);
+  problems.push(...listed.problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const c = parsed.data;
+  const accounts = mergeAccounts(c.EMAIL !== undefined && c.PASSWORD !== undefined ? { email: c.EMAIL, password: c.PASSWORD } : null, listed.accounts);
+  if (accounts.problems.length > 0) throw new ConfigError(accounts.problems);
   return {
     ...c,
     apiKeys: keys.bindings,
-    demo: c.EMAIL === undefined,
+    accounts: accounts.accounts,
+    demo: accounts.accounts.length === 0,
     sessionDir: c.SESSION_DIR ?? `${c.DATA_DIR}/session`,
     generation: {
       model: c.PIXVERSE_MODEL,
@@ -178,4 +197,72 @@ function apiKeysOf(env: Record<string, string | undefined>): { bindings: ApiKeyB
   if (text === undefined) return { bindings: null, problems: [] };
   const { bindings, problems } = parseApiKeys(text);
   return { bindings: problems.length > 0 ? null : bindings, problems: problems.map((p) => `${name}: ${p}`) };
+}
+
+const accountEntry = z
+  .object({
+    email: z.string({ error: "must have an email (a string)" }).trim().pipe(z.email({ error: "email must be an e-mail address" })),
+    password: z.string({ error: "must have a password (a string)" }).min(1, { error: "password must not be empty" }),
+  })
+  .strict();
+
+/**
+ * PIXVERSE_ACCOUNTS: the JSON array itself (the value starts with `[`) or a file holding it. Problems name the
+ * variable and the entry (1 = the first), never a value (passwords): not even the JSON parser's message, which may quote one.
+ */
+function accountsOf(env: Record<string, string | undefined>): { accounts: AccountCredentials[]; problems: string[] } {
+  const value = emptyAsUndefined(env.PIXVERSE_ACCOUNTS) as string | undefined;
+  if (value === undefined) return { accounts: [], problems: [] };
+  const none = (problem: string) => ({ accounts: [], problems: [`PIXVERSE_ACCOUNTS: ${problem}`] });
+  let text = value.trim();
+  const inline = text.startsWith("[");
+  if (!inline) {
+    try {
+      text = readFileSync(text, "utf8");
+    } catch {
+      return none("not a JSON array (it does not start with [) and not a readable file");
+    }
+  }
+  const where = inline ? "" : " (in the file it names)";
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return none(`not valid JSON${where}`);
+  }
+  if (!Array.isArray(json)) return none(`must be a JSON array of {"email","password"}${where}`);
+  if (json.length === 0) return none(`lists no account${where}; leave it unset instead`);
+  const accounts: AccountCredentials[] = [];
+  const problems: string[] = [];
+  json.forEach((entry: unknown, i) => {
+    const parsed = accountEntry.safeParse(entry);
+    if (parsed.success) accounts.push(parsed.data);
+    else for (const issue of parsed.error.issues) problems.push(`PIXVERSE_ACCOUNTS: entry ${i + 1}${where}: ${entryProblem(issue)}`);
+  });
+  return { accounts, problems };
+}
+
+/** An issue in words of our own: zod's message for an unknown key quotes the key, and a key could be anything. */
+function entryProblem(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") return "only email and password are allowed";
+  if (issue.path.length === 0) return 'must be an object {"email","password"}';
+  return issue.message;
+}
+
+/** EMAIL/PASSWORD first, then the list; an e-mail given twice (case aside) is refused. */
+function mergeAccounts(single: AccountCredentials | null, listed: AccountCredentials[]): { accounts: AccountCredentials[]; problems: string[] } {
+  const accounts: AccountCredentials[] = single ? [single] : [];
+  const seen = new Map<string, string>(single ? [[single.email.toLowerCase(), "EMAIL"]] : []);
+  const problems: string[] = [];
+  listed.forEach((a, i) => {
+    const key = a.email.toLowerCase();
+    const first = seen.get(key);
+    if (first !== undefined) {
+      problems.push(`PIXVERSE_ACCOUNTS: entry ${i + 1} repeats the e-mail of ${first}`);
+      return;
+    }
+    seen.set(key, `entry ${i + 1}`);
+    accounts.push(a);
+  });
+  return { accounts, problems };
 }

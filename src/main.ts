@@ -24,16 +24,17 @@ const DEMO_ACCOUNT = { email: "demo@simulator.local", password: "demo-password" 
 
 interface StartedGenerator {
   generator: VideoGenerator | null;
-  account: string;
+  /** The e-mails of every account it drives (the dispatcher polls and counts their jobs). */
+  accounts: string[];
   /** Each Pixverse account's last known state (for /ready). */
-  accounts: () => AccountStatus[];
+  states: () => AccountStatus[];
   stop: () => Promise<void>;
 }
 
 async function startGenerator(config: Config, logger: Logger, metrics: Metrics): Promise<StartedGenerator> {
   if (config.GENERATOR === "none") {
     logger.warn("GENERATOR=none: the API accepts and stores jobs, but nothing submits them to Pixverse");
-    return { generator: null, account: "none", accounts: () => [], stop: async () => {} };
+    return { generator: null, accounts: [], states: () => [], stop: async () => {} };
   }
   if (config.demo) {
     const { startSimulator } = await import("./simulator/server.ts");
@@ -67,8 +68,8 @@ async function startGenerator(config: Config, logger: Logger, metrics: Metrics):
     });
     return {
       generator,
-      account: DEMO_ACCOUNT.email,
-      accounts: () => generator.accountStates(),
+      accounts: [DEMO_ACCOUNT.email],
+      states: () => generator.accountStates(),
       stop: async () => {
         await generator.close();
         await sim.stop();
@@ -78,12 +79,13 @@ async function startGenerator(config: Config, logger: Logger, metrics: Metrics):
   const generator = createSidecarGenerator({
     config,
     logger: logger.child({ component: "sidecar" }),
-    accounts: [{ email: config.EMAIL!, password: config.PASSWORD! }],
+    accounts: config.accounts,
     webUrl: config.PIXVERSE_WEB_URL,
     apiUrl: config.PIXVERSE_API_URL,
     metrics,
   });
-  return { generator, account: config.EMAIL!, accounts: () => generator.accountStates(), stop: () => generator.close() };
+  logger.info("Pixverse accounts", { count: config.accounts.length, accounts: config.accounts.map((a) => maskEmail(a.email)) });
+  return { generator, accounts: config.accounts.map((a) => a.email), states: () => generator.accountStates(), stop: () => generator.close() };
 }
 
 /** The password inside a postgres:// URL, so that it is redacted even where the URL is not. */
@@ -107,7 +109,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  registerSecrets([config.PASSWORD, databasePassword(config.DATABASE_URL), ...(config.apiKeys?.map((b) => b.key) ?? [])]);
+  registerSecrets([...config.accounts.map((a) => a.password), databasePassword(config.DATABASE_URL), ...(config.apiKeys?.map((b) => b.key) ?? [])]);
   const logger = createLogger(config.LOG_LEVEL);
   const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : `${config.DATA_DIR}/pglite` });
   logger.info("database ready", { kind: database.kind });
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
       generator: gen.generator,
       logger,
       owner,
-      account: gen.account,
+      accounts: gen.accounts,
       settings: config.generation,
       metrics,
       onChange: (id) => videos.changed(id),
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
     if (gen.generator) {
       const h = gen.generator.health();
       checks.pixverse = { ok: h.ready, detail: h.state };
-      for (const account of gen.accounts()) checks[`pixverse:${maskEmail(account.email)}`] = { ok: account.state === "ready", detail: account.state };
+      for (const account of gen.states()) checks[`pixverse:${maskEmail(account.email)}`] = { ok: account.state === "ready", detail: account.state };
     }
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };

@@ -1,5 +1,8 @@
 // The application's view of videos for the HTTP layer: accept a request (group-committed, limits enforced
-// in the same transaction) and read a status (mostly from memory). No HTTP and no SQL here.
+// in the same transaction) and read a status (mostly from memory). No HTTP and no SQL here. While the
+// database is unreachable, create() rejects with the driver's error for every request of the batch (one
+// statement or one transaction: nothing of it is half-stored) and status() answers known videos from the cache
+// (status-cache.ts); the HTTP layer answers 503 for both.
 import { createBatcher } from "./db/batcher.ts";
 import { createStatusCache } from "./db/status-cache.ts";
 import type { InsertLimits, InsertOutcome, NewVideo, StatusRow, VideoRepository } from "./db/videos.ts";
@@ -18,6 +21,8 @@ export interface VideoServiceOptions {
   /** How far behind another instance's change a status read may be. */
   statusMaxAgeMs?: number;
   statusCacheEntries?: number;
+  /** How long a known status may still be served while the database is unreachable (status-cache.ts's default: 10 min). */
+  statusStaleIfUnavailableMs?: number;
   /** Called with each accepted video's id once it is committed (the dispatcher looks for work at once). */
   onAccepted?: (id: number) => void;
 }
@@ -26,6 +31,7 @@ export function createVideoService(repo: VideoRepository, options: VideoServiceO
   const cache = createStatusCache((id) => repo.findStatus(id), {
     maxAgeMs: options.statusMaxAgeMs ?? 1000,
     maxEntries: options.statusCacheEntries ?? 200_000,
+    staleIfUnavailableMs: options.statusStaleIfUnavailableMs,
   });
   const inserts = createBatcher<NewVideo, InsertOutcome>((batch) => repo.insertBatch(batch, options.limits), {
     maxItems: 256,

@@ -194,3 +194,93 @@ for (const [what, value] of [
     expect(text).not.toContain(KEY_1.slice(0, 8));
   });
 }
+
+// ── PIXVERSE_ACCOUNTS ────────────────────────────────────────────────────────────────────────────────────
+
+const SECRET_A = "pw-alpha-7f3c9e";
+const SECRET_B = "pw-bravo-21d8aa";
+
+function accountProblems(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems.join("\n");
+  }
+  throw new Error("the configuration was accepted");
+}
+
+test("PIXVERSE_ACCOUNTS as inline JSON gives one account per entry and turns demo mode off", () => {
+  const c = loadConfig({
+    PIXVERSE_ACCOUNTS: JSON.stringify([
+      { email: "a@example.com", password: SECRET_A },
+      { email: "b@example.com", password: SECRET_B },
+    ]),
+  });
+  expect(c.demo).toBe(false);
+  expect(c.accounts).toEqual([
+    { email: "a@example.com", password: SECRET_A },
+    { email: "b@example.com", password: SECRET_B },
+  ]);
+});
+
+test("PIXVERSE_ACCOUNTS naming a file reads the JSON array from it", async () => {
+  const { mkdtemp, writeFile } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const file = join(await mkdtemp(join(tmpdir(), "accounts-")), "accounts.json");
+  await writeFile(file, JSON.stringify([{ email: "file@example.com", password: SECRET_A }], null, 2));
+  expect(loadConfig({ PIXVERSE_ACCOUNTS: file }).accounts).toEqual([{ email: "file@example.com", password: SECRET_A }]);
+});
+
+test("EMAIL/PASSWORD come first, then the PIXVERSE_ACCOUNTS entries", () => {
+  const c = loadConfig({ EMAIL: "main@example.com", PASSWORD: "pw-main", PIXVERSE_ACCOUNTS: JSON.stringify([{ email: "extra@example.com", password: SECRET_B }]) });
+  expect(c.accounts.map((a) => a.email)).toEqual(["main@example.com", "extra@example.com"]);
+});
+
+test("EMAIL/PASSWORD alone give a single account; neither gives demo mode with no account", () => {
+  expect(loadConfig({ EMAIL: "a@b.c", PASSWORD: "pw" }).accounts).toEqual([{ email: "a@b.c", password: "pw" }]);
+  const demo = loadConfig({});
+  expect(demo.demo).toBe(true);
+  expect(demo.accounts).toEqual([]);
+});
+
+test("an e-mail given twice (EMAIL and an entry, or two entries, case aside) is refused naming the entry", () => {
+  const twiceWithEmail = accountProblems({ EMAIL: "Same@Example.com", PASSWORD: SECRET_A, PIXVERSE_ACCOUNTS: JSON.stringify([{ email: "same@example.com", password: SECRET_B }]) });
+  expect(twiceWithEmail).toContain("PIXVERSE_ACCOUNTS: entry 1 repeats the e-mail of EMAIL");
+  const twiceInList = accountProblems({
+    PIXVERSE_ACCOUNTS: JSON.stringify([
+      { email: "x@example.com", password: SECRET_A },
+      { email: "y@example.com", password: SECRET_A },
+      { email: "x@example.com", password: SECRET_B },
+    ]),
+  });
+  expect(twiceInList).toContain("entry 3 repeats the e-mail of entry 1");
+  expect(twiceInList).not.toContain(SECRET_A);
+  expect(twiceInList).not.toContain(SECRET_B);
+});
+
+for (const [what, entries, expected] of [
+  ["an entry without a password", [{ email: "a@example.com", password: SECRET_A }, { email: "b@example.com" }], "entry 2"],
+  ["an entry whose email is no e-mail address", [{ email: SECRET_B, password: SECRET_A }], "entry 1"],
+  ["an entry with an unknown key", [{ email: "a@example.com", password: SECRET_A, [SECRET_B]: "x" }], "entry 1: only email and password"],
+  ["an entry that is not an object", [SECRET_B], "entry 1"],
+  ["an empty password", [{ email: "a@example.com", password: "" }], "entry 1"],
+] as const) {
+  test(`PIXVERSE_ACCOUNTS with ${what} is refused naming the variable and entry, never a password`, () => {
+    const text = accountProblems({ PIXVERSE_ACCOUNTS: JSON.stringify(entries), PORT: "x" });
+    expect(text).toContain(`PIXVERSE_ACCOUNTS: ${expected}`);
+    expect(text).toContain("PORT");
+    expect(text).not.toContain(SECRET_A);
+    expect(text).not.toContain(SECRET_B);
+  });
+}
+
+test("PIXVERSE_ACCOUNTS that is broken JSON, not an array, empty, or a missing file is refused without quoting it", () => {
+  const broken = accountProblems({ PIXVERSE_ACCOUNTS: `[{"email":"a@example.com","password":${SECRET_A}}]` });
+  expect(broken).toContain("PIXVERSE_ACCOUNTS: not valid JSON");
+  expect(broken).not.toContain(SECRET_A);
+  expect(accountProblems({ PIXVERSE_ACCOUNTS: "[]" })).toContain("PIXVERSE_ACCOUNTS: lists no account");
+  expect(accountProblems({ PIXVERSE_ACCOUNTS: `/nonexistent/${SECRET_A}.json` })).toContain("PIXVERSE_ACCOUNTS: not a JSON array (it does not start with [) and not a readable file");
+  expect(accountProblems({ PIXVERSE_ACCOUNTS: `/nonexistent/${SECRET_A}.json` })).not.toContain(SECRET_A);
+});

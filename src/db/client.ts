@@ -48,7 +48,9 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: "pixverse-video-api" });
+  // A database that drops packets (not one that refuses) would otherwise hold requests until the OS gives
+  // up; after this long a new connection fails, and the request answers 503 (isDatabaseUnavailable).
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: "pixverse-video-api", connectionTimeoutMillis: 5_000 });
   // An idle client's network error must not crash the process; the next query reports it.
   pool.on("error", () => {});
   const client = await pool.connect();
@@ -149,4 +151,40 @@ export async function migrationsApplied(db: Db): Promise<{ applied: number; expe
   const journal = (await Bun.file(`${MIGRATIONS_FOLDER}/meta/_journal.json`).json()) as { entries: unknown[] };
   const result = (await db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as { rows?: { n: number }[] };
   return { applied: Number(result.rows?.[0]?.n ?? 0), expected: journal.entries.length };
+}
+
+/** Socket-level error codes (Node/Bun) that mean the database server could not be reached or went away. */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+/** SQLSTATEs outside class 08 that mean the server is shutting down or not accepting connections yet. */
+const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03"]);
+/** Messages of pg, pg-pool and PGlite for a connection that is gone or could not be had (no code on them). */
+const UNAVAILABLE_MESSAGES = [
+  /^Connection terminated/, // "… unexpectedly", "… due to connection timeout", plain
+  /^timeout exceeded when trying to connect$/,
+  /^Client has encountered a connection error and is not queryable$/,
+  /^Client was closed and is not queryable$/,
+  /^Cannot use a pool after calling end on the pool$/,
+  /^PGlite is closed$/,
+];
+
+/**
+ * Is this error "the database cannot be reached right now" (answered 503, retried later) rather than a bug
+ * or a bad statement (500)? The one classification of database unavailability: socket errors (also inside an
+ * AggregateError, as a dual-stack connect reports them), pg and pg-pool connection messages, SQLSTATE class 08
+ * (connection exception) and 57P01/57P02/57P03 (admin shutdown, crash shutdown, cannot connect now), a closed
+ * PGlite. Wrappers (drizzle's DrizzleQueryError) are looked through via `cause`.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === "object" && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") {
+      if (UNREACHABLE_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code)) return true;
+      // A SQLSTATE is five characters; class 08 is a connection exception.
+      if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+    }
+    if (e instanceof AggregateError && e.errors.some((inner) => isDatabaseUnavailable(inner))) return true;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === "string" && UNAVAILABLE_MESSAGES.some((m) => m.test(message))) return true;
+  }
+  return false;
 }

@@ -1,4 +1,4 @@
-// The queue's engine: claim queued jobs up to the account's capacity, submit them through the generator,
+// The queue's engine: claim queued jobs up to the accounts' capacity, submit them through the generator,
 // record Pixverse's id at once, poll every in-flight job in one call per round, end jobs, and reconcile
 // any job whose submission outcome is unknown before anything is sent again.
 import type { Logger } from "../log.ts";
@@ -15,8 +15,11 @@ export interface DispatcherOptions {
   logger: Logger;
   /** Stable id of this instance (its locks); the same after a restart, so its old locks can be reset. */
   owner: string;
-  /** The Pixverse account this instance drives (recorded on each job it submits). */
-  account: string;
+  /**
+   * Every Pixverse account this instance drives (e-mails): its jobs are polled and counted over all of them.
+   * Each job records the account its submission (or reconciliation) names.
+   */
+  accounts: string[];
   /** The operator's generation settings; a job's own choices are laid over them at submission. */
   settings: GenerationSettings;
   /** Called whenever this process changes a job, so cached statuses are dropped. */
@@ -131,7 +134,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     const { slots, busy: atPixverse } = await o.generator.capacity();
     // Pixverse's own view (fresh) counts what really runs there, hand-made videos included, and no stale
     // row; without it, our rows. Submissions under way are not in either yet.
-    const busy = atPixverse === null ? Math.max(await o.repo.countInFlight([o.account]), submitting.size) : atPixverse + submitting.size;
+    const busy = atPixverse === null ? Math.max(await o.repo.countInFlight(o.accounts), submitting.size) : atPixverse + submitting.size;
     const free = slots - busy;
     if (free <= 0) {
       if (!backlogged) pollSleep.wake();
@@ -175,10 +178,10 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
 
   async function recordSubmit(job: Job, result: SubmitResult, jl: Logger): Promise<void> {
     if (result.ok) {
-      const ok = await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, o.account);
+      const ok = await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, result.account);
       changed(job.id);
       if (ok) metrics?.jobSubmitted(job.createdAt);
-      jl.info("job submitted", { pixverse_id: result.pixverseId, recorded: ok });
+      jl.info("job submitted", { pixverse_id: result.pixverseId, account: result.account, recorded: ok });
       return;
     }
     metrics?.submitRefused(result.kind, result.code);
@@ -259,9 +262,9 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   }
 
   async function pollRound(): Promise<number> {
-    const jobs = (await o.repo.listGenerating([o.account])).filter((j) => j.pixverseVideoId);
+    const jobs = (await o.repo.listGenerating(o.accounts)).filter((j) => j.pixverseVideoId);
     const watchDue = Date.now() - lastWatch >= watchPollMs;
-    const watched = watchDue ? (await o.repo.listRecentlySucceeded([o.account], watchFinishedMs)).filter((j) => j.pixverseVideoId) : [];
+    const watched = watchDue ? (await o.repo.listRecentlySucceeded(o.accounts, watchFinishedMs)).filter((j) => j.pixverseVideoId) : [];
     let freed = 0;
     if (jobs.length === 0 && watched.length === 0) return idleTickMs;
     const { videos, gone } = await o.generator.poll([...jobs, ...watched].map((j) => j.pixverseVideoId!));
@@ -332,9 +335,9 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     }
     switch (result.kind) {
       case "found":
-        if (await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, o.account)) metrics?.jobSubmitted(job.createdAt);
+        if (await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, result.account)) metrics?.jobSubmitted(job.createdAt);
         changed(job.id);
-        jl.info("job reconciled: Pixverse has it", { pixverse_id: result.pixverseId });
+        jl.info("job reconciled: Pixverse has it", { pixverse_id: result.pixverseId, account: result.account });
         return;
       case "absent":
         await o.repo.requeue(job.id, o.owner, { delayMs: 0, refundAttempt: true, errorCode: "reconciled_absent" });

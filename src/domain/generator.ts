@@ -37,9 +37,13 @@ export type SubmitErrorKind =
   | "bad_input"
   | "unknown_outcome";
 
-export type SubmitResult =
-  | { ok: true; pixverseId: string }
-  | { ok: false; kind: SubmitErrorKind; code?: number; message: string };
+export type SubmitFailure = { ok: false; kind: SubmitErrorKind; code?: number; message: string };
+
+/** `account`: the e-mail of the Pixverse account that took the generation (recorded on the job). */
+export type SubmitResult = { ok: true; pixverseId: string; account: string } | SubmitFailure;
+
+/** One account's own answer inside the sidecar, before the pool names the account that gave it. */
+export type AccountSubmitResult = { ok: true; pixverseId: string } | SubmitFailure;
 
 export interface ReconcileRequest {
   jobId: number;
@@ -49,8 +53,14 @@ export interface ReconcileRequest {
   submittedAt: Date;
 }
 
-/** `found`: Pixverse has it; `absent`: certainly never created, safe to submit; `unknown`: ask again later. */
-export type ReconcileResult = { kind: "found"; pixverseId: string } | { kind: "absent" } | { kind: "unknown"; message: string };
+/**
+ * `found`: Pixverse has it, on `account` (its e-mail); `absent`: certainly never created, safe to submit;
+ * `unknown`: ask again later.
+ */
+export type ReconcileResult = { kind: "found"; pixverseId: string; account: string } | { kind: "absent" } | { kind: "unknown"; message: string };
+
+/** One account's own reconciliation answer inside the sidecar, before the pool names the account. */
+export type AccountReconcileResult = { kind: "found"; pixverseId: string } | { kind: "absent" } | { kind: "unknown"; message: string };
 
 /**
  * Room at Pixverse. `slots`: generations that may run at once (the plan's gen_simultaneously, or a configured

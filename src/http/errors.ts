@@ -10,7 +10,21 @@ export type ApiError =
   | { kind: "not_found"; message: string }
   | { kind: "method_not_allowed"; allow: string[] }
   | { kind: "payload_too_large"; message: string }
-  | { kind: "rate_limited"; limit: LimitName; message: string; retryAfterSeconds: number };
+  | { kind: "rate_limited"; limit: LimitName; message: string; retryAfterSeconds: number }
+  | { kind: "service_unavailable"; message: string; retryAfterSeconds: number };
+
+/**
+ * How long to come back after a 503 for an unreachable database. Short: a restart or failover of PostgreSQL
+ * takes seconds, the pool reconnects on the next query, and a poll every 5 s per client is cheap to refuse.
+ */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** The answer for any request that needed the database while it could not be reached: never the driver's text. */
+export const DATABASE_UNAVAILABLE: ApiError = {
+  kind: "service_unavailable",
+  message: "the database is unreachable; try again shortly",
+  retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+};
 
 /** Thrown anywhere below a handler; `onError` turns it into JSON. */
 export class HttpError extends Error {
@@ -28,7 +42,7 @@ export const payloadTooLarge = (message: string) => new HttpError({ kind: "paylo
 export const videoNotFound = () => new HttpError({ kind: "not_found", message: "no such video" });
 
 export interface ErrorResponse {
-  status: 400 | 401 | 403 | 404 | 405 | 413 | 429 | 500;
+  status: 400 | 401 | 403 | 404 | 405 | 413 | 429 | 500 | 503;
   body: Record<string, unknown>;
   headers: Record<string, string>;
 }
@@ -69,6 +83,12 @@ export function toErrorResponse(error: ApiError): ErrorResponse {
           retry_after: error.retryAfterSeconds,
           ...base,
         },
+        headers: { "Retry-After": String(error.retryAfterSeconds) },
+      };
+    case "service_unavailable":
+      return {
+        status: 503,
+        body: { error: error.kind, message: error.message, ...base },
         headers: { "Retry-After": String(error.retryAfterSeconds) },
       };
   }

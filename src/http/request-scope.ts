@@ -1,15 +1,17 @@
 // Every request's id, its one log line and its error handling, in one place. `handler` wraps a route that is a
 // single function and hands it the request's Reply (its id, and how to answer with it). The wrapper stays
 // synchronous when the function is, so Hono answers the get_status hot path without a promise. Inside a
-// scope, a thrown HttpError becomes its JSON answer; anything else becomes a generic 500 carrying the request
-// id, and is logged with it. Nothing is kept in Hono's context variables: a Map per request was a measurable
-// part of a status read. With metrics, each answer is also counted by route (its declared path, never the raw
-// URL; "unmatched" for paths the API does not serve) and its duration observed, through children made once.
+// scope, a thrown HttpError becomes its JSON answer, an unreachable database (isDatabaseUnavailable) a 503 with
+// Retry-After, and anything else a generic 500 carrying the request id, logged with it. Nothing is kept in
+// Hono's context variables: a Map per request was a measurable part of a status read. With metrics, each
+// answer is also counted by route (its declared path, never the raw URL; "unmatched" for paths the API does
+// not serve) and its duration observed, through children made once.
 import type { Context, Hono } from "hono";
 import type { Logger } from "../log.ts";
 import type { HttpRecord, Metrics } from "../metrics.ts";
 import type { AppEnv } from "./context.ts";
-import { HttpError, internalErrorResponse, toErrorResponse, type ErrorResponse } from "./errors.ts";
+import { isDatabaseUnavailable } from "../db/client.ts";
+import { DATABASE_UNAVAILABLE, HttpError, internalErrorResponse, toErrorResponse, type ErrorResponse } from "./errors.ts";
 
 /** What a caller may send as X-Request-Id (anything else is replaced, never echoed). */
 const REQUEST_ID = /^[\w\-.:]{1,128}$/;
@@ -90,6 +92,11 @@ export function createRequestScope(logger: Logger, scopeMetrics?: ScopeMetrics):
 
   function failure(reply: Reply, err: unknown): Response {
     if (err instanceof HttpError) return reply.error(toErrorResponse(err.error));
+    // The database cannot be reached: a 503 with Retry-After, not a bug. The driver's text goes to the log only.
+    if (isDatabaseUnavailable(err)) {
+      logger.warn("database unreachable", { request_id: reply.id, error: err as Error });
+      return reply.error(toErrorResponse(DATABASE_UNAVAILABLE));
+    }
     // A thrown non-Error's text is not kept: it may hold anything (SQL, a secret).
     const error = err instanceof Error ? err : `a non-Error value (${typeof err}) was thrown`;
     logger.error("unhandled error", { request_id: reply.id, error });

@@ -2,7 +2,7 @@
 // session.ts), its submissions (the work page, submission.ts) and what it has at Pixverse (the video list,
 // ledger.ts). This class only routes between them.
 import type { Browser, Page } from "playwright-core";
-import type { ReconcileResult, SubmitResult } from "../domain/generator.ts";
+import type { AccountReconcileResult as ReconcileResult, AccountSubmitResult as SubmitResult } from "../domain/generator.ts";
 import type { Logger } from "../log.ts";
 import type { PixverseApi } from "./api.ts";
 import { VideoLedger, type PollOutcome } from "./ledger.ts";

@@ -1,7 +1,7 @@
 // What one account has at Pixverse, read from its own video list: the state of the videos we poll, the
 // videos it no longer has, how many generations run there now (ours, and any a person started by hand),
 // and reconciliation of a submission whose outcome is unknown.
-import type { ReconcileResult } from "../domain/generator.ts";
+import type { AccountReconcileResult as ReconcileResult } from "../domain/generator.ts";
 import { mapPixverseVideo, type PixverseVideo } from "../domain/status.ts";
 import type { Logger } from "../log.ts";
 import type { PixverseApi } from "./api.ts";

@@ -92,7 +92,7 @@ async function handle(request: Request): Promise<Reply> {
         ? { name: `image.${request.image.type}`, mimeType: IMAGE_MIME[request.image.type], buffer: Buffer.from(request.image.base64, "base64") }
         : undefined;
       const result = await pool.submit({ kind: request.kind, prompt: request.prompt, settings: request.settings, image }, budget);
-      log.info("submit", { jobId: request.jobId, kind: request.kind, ok: result.ok, ...(result.ok ? { pixverseId: result.pixverseId } : { error: result.kind, code: result.code }) });
+      log.info("submit", { jobId: request.jobId, kind: request.kind, ok: result.ok, ...(result.ok ? { pixverseId: result.pixverseId, account: result.account } : { error: result.kind, code: result.code }) });
       return { op: "submit", result };
     }
     case "poll":

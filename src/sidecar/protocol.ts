@@ -131,7 +131,8 @@ export const accountStatusSchema = z.object({
 export type AccountStatus = z.infer<typeof accountStatusSchema>;
 
 export const submitResultSchema = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), pixverseId }),
+  /** `account`: the e-mail of the account that took it. */
+  z.object({ ok: z.literal(true), pixverseId, account: z.string().min(1) }),
   z.object({
     ok: z.literal(false),
     kind: z.enum(["concurrency", "overloaded", "credits", "session", "unavailable", "moderation", "bad_input", "unknown_outcome"]),
@@ -149,7 +150,7 @@ export const pixverseVideoSchema = z.object({
 });
 
 export const reconcileResultSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("found"), pixverseId }),
+  z.object({ kind: z.literal("found"), pixverseId, account: z.string().min(1) }),
   z.object({ kind: z.literal("absent") }),
   z.object({ kind: z.literal("unknown"), message: z.string() }),
 ]);

@@ -5,7 +5,7 @@
 // Either way an image goes up through the page's own image input (the page knows the storage's signing),
 // and Pixverse's id is read from its answer the moment it arrives.
 import type { Page, Route } from "playwright-core";
-import type { SubmitResult } from "../domain/generator.ts";
+import type { AccountSubmitResult as SubmitResult } from "../domain/generator.ts";
 import type { GenerationSettings } from "../domain/settings.ts";
 import type { Logger } from "../log.ts";
 import { postFromPage } from "./api.ts";

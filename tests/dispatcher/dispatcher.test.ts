@@ -30,7 +30,7 @@ function setup(database: Database, owner = "instance-a") {
     generator,
     logger: silentLogger,
     owner,
-    account: "acct@example.com",
+    accounts: ["acct@example.com"],
     settings: TEST_SETTINGS,
     onChange: (id) => changed.push(id),
     reconcileGraceMs: 0,
@@ -193,7 +193,7 @@ describeEachDatabase("dispatcher", (db) => {
     await dispatcher.runOnce();
     expect(generator.submitted).toHaveLength(1);
     expect((await repo.findJob(id!))?.state).toBe("submitting");
-    generator.reconcileAnswer = () => ({ kind: "found", pixverseId: "777" });
+    generator.reconcileAnswer = () => ({ kind: "found", pixverseId: "777", account: "acct@example.com" });
     await dispatcher.runOnce();
     const job = await repo.findJob(id!);
     expect(job?.state).toBe("generating");
@@ -231,7 +231,7 @@ describeEachDatabase("dispatcher", (db) => {
     const first = setup(db(), "instance-a");
     await first.repo.claimQueued("instance-a", 1); // the crash: claimed, never recorded
     const second = setup(db(), "instance-a");
-    second.generator.reconcileAnswer = () => ({ kind: "found", pixverseId: "555" });
+    second.generator.reconcileAnswer = () => ({ kind: "found", pixverseId: "555", account: "acct@example.com" });
     await second.dispatcher.start();
     await second.dispatcher.stop(5000);
     await second.dispatcher.runOnce();
@@ -244,7 +244,7 @@ describeEachDatabase("dispatcher", (db) => {
     const repo = createVideoRepository(db());
     await repo.claimQueued("instance-dead", 1);
     const live = setup(db(), "instance-b");
-    live.generator.reconcileAnswer = () => ({ kind: "found", pixverseId: "999" });
+    live.generator.reconcileAnswer = () => ({ kind: "found", pixverseId: "999", account: "acct@example.com" });
     await live.dispatcher.runOnce();
     expect((await repo.findJob(id!))?.state).toBe("submitting"); // lock still fresh
     await db().db.execute(sql`update videos set locked_at = now() - interval '5 minutes' where id = ${id!}`);

@@ -25,7 +25,7 @@ async function setup(database: Database, prompts: string[], goneGraceMs = 0) {
     generator,
     logger: silentLogger,
     owner: "instance-a",
-    account: ACCOUNT,
+    accounts: [ACCOUNT],
     settings: TEST_SETTINGS,
     reconcileGraceMs: 0,
     watchPollMs: 0,
@@ -52,7 +52,7 @@ describeEachDatabase("videos Pixverse no longer has", (db) => {
 
   test("a video Pixverse never listed and then says it does not have ends Generation failed", async () => {
     const { repo, ids, generator, dispatcher } = await setup(db(), ["never listed"]);
-    generator.nextSubmits.push({ ok: true, pixverseId: "999000111222333" });
+    generator.nextSubmits.push({ ok: true, pixverseId: "999000111222333", account: ACCOUNT });
     generator.gone.add("999000111222333");
     await dispatcher.runOnce();
     const job = await repo.findJob(ids[0]!);

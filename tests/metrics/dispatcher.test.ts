@@ -23,7 +23,7 @@ function setup(database: Database, metrics: Metrics) {
     generator,
     logger: silentLogger,
     owner: "instance-a",
-    account: "acct@example.com",
+    accounts: ["acct@example.com"],
     settings: TEST_SETTINGS,
     reconcileGraceMs: 0,
     watchPollMs: 0,

@@ -345,7 +345,7 @@ describe("reconciling an unknown outcome", () => {
     const { pool } = await ready();
     const submittedAt = Date.now();
     const id = await submitOk(pool, { kind: "t2v", prompt: "reconcile me", settings: TEST_SETTINGS });
-    expect(await pool.reconcile("reconcile me", submittedAt, new Set(), 10_000)).toEqual({ kind: "found", pixverseId: id });
+    expect(await pool.reconcile("reconcile me", submittedAt, new Set(), 10_000)).toEqual({ kind: "found", pixverseId: id, account: EMAIL });
   });
 
   test("answers absent for a prompt never submitted, once the list reaches back far enough", async () => {

@@ -126,7 +126,7 @@ test("kill -9 of the sidecar between click and answer: unknown_outcome, a new si
 
   expect(await submitting).toMatchObject({ ok: false, kind: "unknown_outcome" });
   await eventually(async () => (gen.pid !== null && gen.pid !== firstPid && gen.health().ready ? true : undefined), 30_000, "a new, ready sidecar");
-  expect(await gen.reconcile({ jobId: 41, kind: "t2v", prompt, submittedAt })).toEqual({ kind: "found", pixverseId: String(answer.Resp.video_id) });
+  expect(await gen.reconcile({ jobId: 41, kind: "t2v", prompt, submittedAt })).toEqual({ kind: "found", pixverseId: String(answer.Resp.video_id), account: EMAIL });
   const s = await stats(sim);
   expect(s.prompts.filter((p) => p.prompt === prompt)).toHaveLength(1);
   expect(s.submissions.t2v).toBe(1);
@@ -169,7 +169,7 @@ test("no answer after the click: unknown_outcome, and reconcile waits for the su
   // The sidecar is still waiting for the answer: it will not say absent (or found) meanwhile.
   expect(await gen.reconcile({ jobId: 43, kind: "t2v", prompt, submittedAt })).toMatchObject({ kind: "unknown", message: expect.stringContaining("under way") });
   expect(await submitting).toMatchObject({ ok: false, kind: "unknown_outcome" });
-  expect(await gen.reconcile({ jobId: 43, kind: "t2v", prompt, submittedAt })).toEqual({ kind: "found", pixverseId: String(answer.Resp.video_id) });
+  expect(await gen.reconcile({ jobId: 43, kind: "t2v", prompt, submittedAt })).toEqual({ kind: "found", pixverseId: String(answer.Resp.video_id), account: EMAIL });
   expect((await stats(sim)).prompts.filter((p) => p.prompt === prompt)).toHaveLength(1);
 });
 

@@ -11,8 +11,14 @@ import type {
 } from "../../src/domain/generator.ts";
 import type { PixverseVideo } from "../../src/domain/status.ts";
 
+/** The account tests name by default (the dispatcher's `accounts` in tests/dispatcher). */
+export const SCRIPTED_ACCOUNT = "acct@example.com";
+
 export class ScriptedGenerator implements VideoGenerator {
   cap = 2;
+  /** The accounts successful submissions name, in turn (round robin). */
+  accounts: string[] = [SCRIPTED_ACCOUNT];
+  private turn = 0;
   /** What Pixverse's own list shows running (null: no fresh view, the queue counts its rows). */
   busyAtPixverse: number | null = null;
   /** Ids Pixverse answers 500008 for. */
@@ -37,7 +43,8 @@ export class ScriptedGenerator implements VideoGenerator {
     if (scripted) return scripted;
     const id = String(this.nextId++);
     this.videos.set(id, { id, status: 5, url: null, outputWidth: null, outputHeight: null });
-    return { ok: true, pixverseId: id };
+    const account = this.accounts[this.turn++ % this.accounts.length]!;
+    return { ok: true, pixverseId: id, account };
   }
 
   async poll(ids: string[]): Promise<PollResult> {
