@@ -200,15 +200,6 @@ for (const [what, value] of [
 const SECRET_A = "pw-alpha-7f3c9e";
 const SECRET_B = "pw-bravo-21d8aa";
 
-function accountProblems(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems.join("\n");
-  }
-  throw new Error("the configuration was accepted");
-}
 
 test("PIXVERSE_ACCOUNTS as inline JSON gives one account per entry and turns demo mode off", () => {
   const c = loadConfig({
@@ -246,9 +237,9 @@ test("EMAIL/PASSWORD alone give a single account; neither gives demo mode with n
 });
 
 test("an e-mail given twice (EMAIL and an entry, or two entries, case aside) is refused naming the entry", () => {
-  const twiceWithEmail = accountProblems({ EMAIL: "Same@Example.com", PASSWORD: SECRET_A, PIXVERSE_ACCOUNTS: JSON.stringify([{ email: "same@example.com", password: SECRET_B }]) });
+  const twiceWithEmail = problemsOf({ EMAIL: "Same@Example.com", PASSWORD: SECRET_A, PIXVERSE_ACCOUNTS: JSON.stringify([{ email: "same@example.com", password: SECRET_B }]) });
   expect(twiceWithEmail).toContain("PIXVERSE_ACCOUNTS: entry 1 repeats the e-mail of EMAIL");
-  const twiceInList = accountProblems({
+  const twiceInList = problemsOf({
     PIXVERSE_ACCOUNTS: JSON.stringify([
       { email: "x@example.com", password: SECRET_A },
       { email: "y@example.com", password: SECRET_A },
@@ -268,7 +259,7 @@ for (const [what, entries, expected] of [
   ["an empty password", [{ email: "a@example.com", password: "" }], "entry 1"],
 ] as const) {
   test(`PIXVERSE_ACCOUNTS with ${what} is refused naming the variable and entry, never a password`, () => {
-    const text = accountProblems({ PIXVERSE_ACCOUNTS: JSON.stringify(entries), PORT: "x" });
+    const text = problemsOf({ PIXVERSE_ACCOUNTS: JSON.stringify(entries), PORT: "x" });
     expect(text).toContain(`PIXVERSE_ACCOUNTS: ${expected}`);
     expect(text).toContain("PORT");
     expect(text).not.toContain(SECRET_A);
@@ -277,10 +268,10 @@ for (const [what, entries, expected] of [
 }
 
 test("PIXVERSE_ACCOUNTS that is broken JSON, not an array, empty, or a missing file is refused without quoting it", () => {
-  const broken = accountProblems({ PIXVERSE_ACCOUNTS: `[{"email":"a@example.com","password":${SECRET_A}}]` });
+  const broken = problemsOf({ PIXVERSE_ACCOUNTS: `[{"email":"a@example.com","password":${SECRET_A}}]` });
   expect(broken).toContain("PIXVERSE_ACCOUNTS: not valid JSON");
   expect(broken).not.toContain(SECRET_A);
-  expect(accountProblems({ PIXVERSE_ACCOUNTS: "[]" })).toContain("PIXVERSE_ACCOUNTS: lists no account");
-  expect(accountProblems({ PIXVERSE_ACCOUNTS: `/nonexistent/${SECRET_A}.json` })).toContain("PIXVERSE_ACCOUNTS: not a JSON array (it does not start with [) and not a readable file");
-  expect(accountProblems({ PIXVERSE_ACCOUNTS: `/nonexistent/${SECRET_A}.json` })).not.toContain(SECRET_A);
+  expect(problemsOf({ PIXVERSE_ACCOUNTS: "[]" })).toContain("PIXVERSE_ACCOUNTS: lists no account");
+  expect(problemsOf({ PIXVERSE_ACCOUNTS: `/nonexistent/${SECRET_A}.json` })).toContain("PIXVERSE_ACCOUNTS: not a JSON array (it does not start with [) and not a readable file");
+  expect(problemsOf({ PIXVERSE_ACCOUNTS: `/nonexistent/${SECRET_A}.json` })).not.toContain(SECRET_A);
 });
