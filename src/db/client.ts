@@ -146,11 +146,16 @@ export async function ping(db: Db): Promise<void> {
   await db.execute(sql`select 1`);
 }
 
+// The migrations this code ships with: the journal is read once, not on every readiness check.
+let shipped: Promise<number> | null = null;
+
 /** How many of the migrations in drizzle/ this database has applied (drizzle's own record), for readiness. */
 export async function migrationsApplied(db: Db): Promise<{ applied: number; expected: number }> {
-  const journal = (await Bun.file(`${MIGRATIONS_FOLDER}/meta/_journal.json`).json()) as { entries: unknown[] };
+  shipped ??= Bun.file(`${MIGRATIONS_FOLDER}/meta/_journal.json`)
+    .json()
+    .then((journal: { entries: unknown[] }) => journal.entries.length);
   const result = (await db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as { rows?: { n: number }[] };
-  return { applied: Number(result.rows?.[0]?.n ?? 0), expected: journal.entries.length };
+  return { applied: Number(result.rows?.[0]?.n ?? 0), expected: await shipped };
 }
 
 /** Socket-level error codes (Node/Bun) that mean the database server could not be reached or went away. */

@@ -2,7 +2,7 @@
 // session.ts), its submissions (the work page, submission.ts) and what it has at Pixverse (the video list,
 // ledger.ts). This class only routes between them.
 import type { Browser, Page } from "playwright-core";
-import type { AccountReconcileResult as ReconcileResult, AccountSubmitResult as SubmitResult } from "../domain/generator.ts";
+import type { AccountReconcileResult, AccountSubmitResult } from "../domain/generator.ts";
 import type { Logger } from "../log.ts";
 import type { PixverseApi } from "./api.ts";
 import { VideoLedger, type PollOutcome } from "./ledger.ts";
@@ -140,7 +140,7 @@ export class PixverseAccount {
   // ── Work ─────────────────────────────────────────────────────────────────────────────────────────────
 
   /** Submit one generation; never longer than `budgetMs`. A lost session is restored once and tried again. */
-  async submit(input: SubmitInput, budgetMs: number): Promise<SubmitResult> {
+  async submit(input: SubmitInput, budgetMs: number): Promise<AccountSubmitResult> {
     const deadline = Date.now() + budgetMs;
     const key = input.prompt.trim();
     this.submitting.set(key, (this.submitting.get(key) ?? 0) + 1);
@@ -149,7 +149,7 @@ export class PixverseAccount {
       if (refused) return { ok: false, kind: refused.credits ? "credits" : "unavailable", message: refused.message };
       const result = await this.submitter.queue.run(
         deadline - Date.now(),
-        (): SubmitResult => ({ ok: false, kind: "unavailable", message: "the account's page stayed busy until the deadline" }),
+        (): AccountSubmitResult => ({ ok: false, kind: "unavailable", message: "the account's page stayed busy until the deadline" }),
         async () => {
           const first = await this.submitter.attempt(input, deadline);
           if ("result" in first) return first.result;
@@ -172,7 +172,7 @@ export class PixverseAccount {
     return this.ledger.poll(ids, budgetMs);
   }
 
-  async reconcile(prompt: string, submittedAt: number, exclude: ReadonlySet<string>, budgetMs: number): Promise<ReconcileResult> {
+  async reconcile(prompt: string, submittedAt: number, exclude: ReadonlySet<string>, budgetMs: number): Promise<AccountReconcileResult> {
     if (this.submitting.has(prompt.trim())) return { kind: "unknown", message: "a submission of this prompt is still under way here" };
     return this.ledger.reconcile(prompt, submittedAt, exclude, budgetMs);
   }
@@ -201,6 +201,6 @@ export class PixverseAccount {
   }
 }
 
-function sessionResult(code: number): SubmitResult {
+function sessionResult(code: number): AccountSubmitResult {
   return { ok: false, kind: "session", code, message: `session lost (ErrCode ${code}) and not restored in time` };
 }

@@ -1,7 +1,7 @@
 // What one account has at Pixverse, read from its own video list: the state of the videos we poll, the
 // videos it no longer has, how many generations run there now (ours, and any a person started by hand),
 // and reconciliation of a submission whose outcome is unknown.
-import type { AccountReconcileResult as ReconcileResult } from "../domain/generator.ts";
+import type { AccountReconcileResult } from "../domain/generator.ts";
 import { mapPixverseVideo, type PixverseVideo } from "../domain/status.ts";
 import type { Logger } from "../log.ts";
 import type { PixverseApi } from "./api.ts";
@@ -119,13 +119,13 @@ export class VideoLedger {
    * Did a submission whose outcome is unknown create a video? Matched by exact prompt and a creation time
    * at or after `submittedAt` minus the skew allowance; `absent` only once the list reaches back past that.
    */
-  async reconcile(prompt: string, submittedAt: number, exclude: ReadonlySet<string>, budgetMs: number): Promise<ReconcileResult> {
+  async reconcile(prompt: string, submittedAt: number, exclude: ReadonlySet<string>, budgetMs: number): Promise<AccountReconcileResult> {
     if (!this.session.canQuery()) return { kind: "unknown", message: `account ${this.session.current}` };
     const wanted = prompt.trim();
     const deadline = Date.now() + budgetMs;
     const t = this.tuning;
     const cutoff = submittedAt - t.reconcileSkewMs;
-    return this.session.withSession("reconcile", deadline, async (api): Promise<ReconcileResult> => {
+    return this.session.withSession("reconcile", deadline, async (api): Promise<AccountReconcileResult> => {
       const matches: { id: string; at: number }[] = [];
       let undated = false;
       let reachedBack = false;

@@ -5,7 +5,7 @@
 // Either way an image goes up through the page's own image input (the page knows the storage's signing),
 // and Pixverse's id is read from its answer the moment it arrives.
 import type { Page, Route } from "playwright-core";
-import type { AccountSubmitResult as SubmitResult } from "../domain/generator.ts";
+import type { AccountSubmitResult } from "../domain/generator.ts";
 import type { GenerationSettings } from "../domain/settings.ts";
 import type { Logger } from "../log.ts";
 import { postFromPage } from "./api.ts";
@@ -40,7 +40,7 @@ export interface SubmitInput {
 }
 
 /** One try on the page: its result, or the session turned out lost (the ErrCode) and nothing was created. */
-export type PageAttempt = { result: SubmitResult } | { sessionLost: number };
+export type PageAttempt = { result: AccountSubmitResult } | { sessionLost: number };
 
 // The work page is replaced by a new one after this many submissions: Playwright keeps every request and
 // response of a page for as long as the page lives, and the web app's own memory grows too.
