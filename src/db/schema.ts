@@ -1,6 +1,6 @@
 // The database schema: `videos` is both the record of every request and the job queue.
 import { sql } from "drizzle-orm";
-import { bigint, customType, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import type { RequestedSettings } from "../domain/settings.ts";
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => "bytea" });
@@ -55,6 +55,8 @@ export const videos = pgTable(
     index("videos_recent_success_idx").on(t.finishedAt).where(sql`${t.state} = 'succeeded'`),
     // Deadlines of unfinished jobs.
     index("videos_active_deadline_idx").on(t.deadlineAt).where(sql`${t.state} in ('queued', 'submitting', 'generating')`),
+    // A Pixverse video belongs to one job: reconciliation can never give a video that another job holds.
+    uniqueIndex("videos_account_pixverse_id_key").on(t.account, t.pixverseVideoId).where(sql`${t.pixverseVideoId} is not null`),
   ],
 );
 
@@ -74,6 +76,26 @@ export const queueStats = pgTable("queue_stats", {
   id: integer("id").primaryKey(),
   /** Jobs not yet handed to Pixverse: queued + submitting. */
   waiting: integer("waiting").notNull().default(0),
+});
+
+/**
+ * Which instance drives each Pixverse account. Pixverse keeps one live session per account, so exactly one
+ * instance may sign in to it: the holder renews `expires_at` by heartbeat; once it lapses another instance
+ * takes the row over.
+ */
+export const accountLeases = pgTable("account_leases", {
+  account: text("account").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  acquiredAt: timestamp("acquired_at", { withTimezone: true }).notNull().defaultNow(),
+  heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Rate-limit counters shared by every instance (RATE_LIMIT_STORE=postgres): one row per limited key and window. */
+export const rateLimits = pgTable("rate_limits", {
+  key: text("key").primaryKey(),
+  hits: integer("hits").notNull(),
+  resetAt: timestamp("reset_at", { withTimezone: true }).notNull(),
 });
 
 export type VideoRow = typeof videos.$inferSelect;
