@@ -1,25 +1,29 @@
-// The HTTP application, built from its dependencies: routes, each inside a request scope (id, log line,
-// error answers), and the JSON 404/405. No I/O happens at import time; tests build it with their own
-// dependency set.
-import { Hono } from "hono";
+// The HTTP application, built from its dependencies: every request in a request scope (id, log line, metrics,
+// failure answers), the routes declared once with @hono/zod-openapi (their schemas validate requests and make
+// the OpenAPI document at /openapi.json, shown at /docs), and the JSON 404/405. No I/O happens at import time;
+// tests build it with their own dependency set.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
 import type { Logger } from "./log.ts";
 import type { VideoService } from "./videos.ts";
 import type { AppEnv } from "./http/context.ts";
-import { toErrorResponse } from "./http/errors.ts";
+import { invalidInput, send, toErrorResponse } from "./http/errors.ts";
 import { memoryRateLimitStores, type RateLimitStores } from "./http/rate-limit.ts";
-import { createRequestScope } from "./http/request-scope.ts";
-import { generateRoutes } from "./http/routes/generate.ts";
-import { statusRoutes } from "./http/routes/status.ts";
-import { healthRoutes, type Readiness } from "./http/routes/health.ts";
+import { createRequestScope, SCOPE_PATH } from "./http/scope.ts";
+import { registerGenerateRoutes } from "./http/routes/generate.ts";
+import { registerStatusRoutes } from "./http/routes/status.ts";
+import { registerHealthRoutes, type Readiness } from "./http/routes/health.ts";
 import type { AllowedSettings } from "./domain/settings.ts";
 import { createApiKeys, type ApiKeyBinding } from "./http/api-keys.ts";
-import { metricsRoutes } from "./http/routes/metrics.ts";
+import { registerMetricsRoute } from "./http/routes/metrics.ts";
+import { documentConfig, registerKeySchemes } from "./http/openapi.ts";
 import type { Metrics } from "./metrics.ts";
 
 export interface AppDeps {
   videos: VideoService;
   logger: Logger;
   limits: { generationsPerMinute: number; statusPerMinute: number };
+  /** Where the per-minute counters live (RATE_LIMIT_STORE); absent: this process's memory. */
   rateLimitStores?: RateLimitStores;
   readiness?: Readiness;
   /** What callers may choose per request (`model`, `quality`, `duration`, `aspect_ratio`): `config.allowed`. */
@@ -36,44 +40,44 @@ export interface AppDeps {
   metrics?: Metrics;
 }
 
-/** Paths the API serves and the methods each takes: a known path with another method is 405, not 404. */
-const ROUTES: Record<string, string[]> = {
-  "/text2video": ["POST"],
-  "/image2video": ["POST"],
-  "/get_status": ["GET"],
-  "/health": ["GET"],
-  "/ready": ["GET"],
-};
-
 export function createApp(deps: AppDeps) {
   const stores = deps.rateLimitStores ?? memoryRateLimitStores();
-  const app = new Hono<AppEnv>();
-  // No app-wide middleware: a route that is one synchronous function (get_status from the cache) is
-  // answered by Hono without a middleware chain or a promise. Every route opens the request scope itself.
-  const routes: Record<string, string[]> = deps.metrics ? { ...ROUTES, "/metrics": ["GET"] } : ROUTES;
-  const scope = createRequestScope(deps.logger, deps.metrics && { metrics: deps.metrics, knownPath: (path) => Object.hasOwn(routes, path) });
-  // Keys are checked by the API routes themselves (401 first, 403 once app_bundle_id is validated); /health,
-  // /ready and the 404/405 answers need none.
+  // A route without its own hook turns a zod failure into the contract's 400 naming the field.
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw invalidInput(result.error);
+    },
+  });
+  // Filled once every route is registered: the paths the API serves and their methods (405 with Allow).
+  const allowed = new Map<string, string[]>();
+  const scope = createRequestScope({ logger: deps.logger, metrics: deps.metrics, knownPath: (path) => allowed.has(path) });
+  app.use(SCOPE_PATH, ...scope.middleware);
+
   const keys = deps.apiKeys ? createApiKeys(deps.apiKeys) : null;
+  registerGenerateRoutes(app, { videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations, allowed: deps.allowed, keys });
+  registerStatusRoutes(app, { videos: deps.videos, statusPerMinute: deps.limits.statusPerMinute, store: stores.status, keys });
+  registerHealthRoutes(app, deps.readiness);
+  if (deps.metrics) registerMetricsRoute(app, deps.metrics);
 
-  app.route(
-    "/",
-    generateRoutes({ scope, videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations, allowed: deps.allowed, keys }),
-  );
-  app.route("/", statusRoutes({ scope, videos: deps.videos, statusPerMinute: deps.limits.statusPerMinute, store: stores.status, keys }));
-  app.route("/", healthRoutes(scope, deps.readiness));
-  if (deps.metrics) app.route("/", metricsRoutes(scope, deps.metrics));
+  // The document describes this instance: with keys on, its security schemes and the 401/403 answers.
+  if (keys) registerKeySchemes(app.openAPIRegistry);
+  app.doc31("/openapi.json", documentConfig(keys !== null));
+  // Scalar's page loads its script from a CDN in the reader's browser; the service only serves this HTML.
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Pixverse video API" }));
 
-  app.notFound(
-    scope.handler((c, reply) => {
-      const allow = Object.hasOwn(routes, c.req.path) ? routes[c.req.path] : undefined;
-      const error =
-        allow && !allow.includes(c.req.method)
-          ? toErrorResponse({ kind: "method_not_allowed", allow })
-          : toErrorResponse({ kind: "not_found", message: `no route ${c.req.method} ${c.req.path}` });
-      return reply.error(error);
-    }),
-  );
+  for (const r of app.routes) {
+    if (r.method === "ALL") continue;
+    const methods = allowed.get(r.path) ?? [];
+    if (!methods.includes(r.method)) allowed.set(r.path, [...methods, r.method]);
+  }
+  app.notFound((c) => {
+    const allow = allowed.get(c.req.path);
+    const error =
+      allow && !allow.includes(c.req.method)
+        ? toErrorResponse({ kind: "method_not_allowed", allow })
+        : toErrorResponse({ kind: "not_found", message: `no route ${c.req.method} ${c.req.path}` });
+    return send(c, error);
+  });
   app.onError(scope.onError);
 
   return app;

@@ -57,6 +57,11 @@ const configObject = z.object({
   MAX_ACTIVE_VIDEOS_PER_USER: int(10, 1),
   MAX_QUEUE_DEPTH: int(1000, 1),
   JOB_DEADLINE_MINUTES: int(30, 1),
+  /**
+   * Where the per-minute counters live: this process's memory (one instance) or the database's rate_limits
+   * table, shared by every instance on the same database.
+   */
+  RATE_LIMIT_STORE: z.preprocess(emptyAsUndefined, z.enum(["memory", "postgres"]).default("memory")),
 
   /** Which generator the dispatcher drives: the browser sidecar (default) or none (API only). */
   GENERATOR: z.preprocess(emptyAsUndefined, z.enum(["browser", "none"]).default("browser")),
@@ -92,8 +97,14 @@ const configObject = z.object({
   SIM_GENERATION_MS: int(4000),
   /** Which of Pixverse's page layouts the demo's simulator shows. */
   SIM_UI: z.preprocess(emptyAsUndefined, z.enum(["2026", "2025"]).default("2026")),
-  /** Stable id of this instance for job locks; default: Fly machine id or host name. */
+  /** Stable id of this instance for job locks and account leases; default: Fly machine id or host name. */
   INSTANCE_ID: optionalString,
+  /**
+   * How long an account lease lasts without a heartbeat (renewed every third of it). After an instance dies,
+   * another takes its accounts over this long after its last heartbeat; under 2 s a slow database round trip
+   * could cost the lease, over 10 minutes a dead instance's accounts wait too long.
+   */
+  ACCOUNT_LEASE_TTL_MS: int(30_000, 2_000).pipe(z.number().max(600_000)),
 });
 
 /** Every variable the service reads (each is documented in .env.example). */

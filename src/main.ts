@@ -9,7 +9,10 @@ import { migrationsApplied, openDatabase, ping } from "./db/client.ts";
 import { createVideoRepository } from "./db/videos.ts";
 import { createVideoService } from "./videos.ts";
 import { createApp } from "./app.ts";
+import { postgresRateLimitStores } from "./http/rate-limit.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher/dispatcher.ts";
+import { createLeaseKeeper, type LeaseKeeper } from "./dispatcher/leases.ts";
+import { createLeaseQueries } from "./db/leases.ts";
 import type { VideoGenerator } from "./domain/generator.ts";
 import { createSidecarGenerator, maskEmail } from "./sidecar/client.ts";
 import { expectedCredits } from "./sidecar/pixverse.ts";
@@ -116,6 +119,7 @@ async function main(): Promise<void> {
 
   const repo = createVideoRepository(database);
   let dispatcher: Dispatcher | null = null;
+  let leaseKeeper: LeaseKeeper | null = null;
   const videos = createVideoService(repo, {
     onAccepted: () => dispatcher?.notify(),
     limits: {
@@ -128,6 +132,8 @@ async function main(): Promise<void> {
   const owner = config.INSTANCE_ID ?? process.env.FLY_MACHINE_ID ?? hostname();
   const metrics = createMetrics();
   metrics.queueDepthFrom(() => repo.countByState());
+  const leases = createLeaseQueries(database.db);
+  metrics.leaseHoldersFrom(() => leases.list());
   const gen = await startGenerator(config, logger, metrics);
   if (gen.generator) {
     const cost = expectedCredits(config.generation);
@@ -138,16 +144,33 @@ async function main(): Promise<void> {
       expected_credits_per_video: cost.credits ?? "unknown for this quality",
       ...(cost.extras.length > 0 ? { plus_unpriced_extras: cost.extras } : {}),
     });
+    // Each account is driven by the one instance holding its lease (Pixverse keeps one live session per
+    // account): the sidecar signs in only to the accounts held, and the dispatcher works only on those.
+    const generator = gen.generator;
+    leaseKeeper = createLeaseKeeper({
+      leases,
+      holder: owner,
+      accounts: gen.accounts,
+      ttlMs: config.ACCOUNT_LEASE_TTL_MS,
+      onHeld: (held) => {
+        generator.activate(held);
+        dispatcher?.notify();
+      },
+      logger,
+      metrics,
+    });
     dispatcher = createDispatcher({
       repo,
-      generator: gen.generator,
+      generator,
       logger,
       owner,
       accounts: gen.accounts,
+      held: leaseKeeper.held,
       settings: config.generation,
       metrics,
       onChange: (id) => videos.changed(id),
     });
+    await leaseKeeper.start();
     await dispatcher.start();
   }
 
@@ -165,7 +188,11 @@ async function main(): Promise<void> {
     if (gen.generator) {
       const h = gen.generator.health();
       checks.pixverse = { ok: h.ready, detail: h.state };
-      for (const account of gen.states()) checks[`pixverse:${maskEmail(account.email)}`] = { ok: account.state === "ready", detail: account.state };
+      // `standby`: another instance holds the account's lease and drives it; not this instance's trouble.
+      for (const account of gen.states()) {
+        checks[`pixverse:${maskEmail(account.email)}`] = { ok: account.state === "ready" || account.state === "standby", detail: account.state };
+      }
+      if (leaseKeeper) checks.leases = { ok: true, detail: `${leaseKeeper.held().length} of ${gen.accounts.length} accounts driven by this instance (${owner})` };
     }
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
@@ -178,12 +205,17 @@ async function main(): Promise<void> {
     apiKeys: config.apiKeys,
     metrics,
     readiness,
+    // RATE_LIMIT_STORE=postgres: the per-minute counters in the database, shared by every instance on it.
+    rateLimitStores:
+      config.RATE_LIMIT_STORE === "postgres"
+        ? postgresRateLimitStores(database.db, { onUnavailable: () => logger.warn("rate limit not counted: the database is unreachable") })
+        : undefined,
   });
   const server = Bun.serve({
     port: config.PORT,
     hostname: config.HOST,
     fetch: app.fetch,
-    // Our own bounded reader answers 413 in JSON; Bun's cap only guards against absurd bodies.
+    // The routes' bodyLimit middleware answers 413 in JSON; Bun's cap only guards against absurd bodies.
     maxRequestBodySize: 1024 * 1024 * 1024,
     idleTimeout: 60,
     development: false,
@@ -211,6 +243,9 @@ async function main(): Promise<void> {
     await dispatcher?.stop();
     const released = await repo.resetLocksOf(owner).catch(() => 0);
     if (released > 0) logger.warn("released claims still held at shutdown; those jobs will be reconciled", { jobs: released });
+    // The accounts are dropped here and their leases deleted: another instance takes them over at its next
+    // heartbeat, without waiting for the TTL.
+    await leaseKeeper?.stop();
     await gen.stop().catch((e) => logger.warn("generator did not stop cleanly", { error: e }));
     await database.close().catch(() => {});
     logger.info("stopped");

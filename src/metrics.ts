@@ -1,12 +1,11 @@
 // Prometheus metrics (GET /metrics): one Registry per `createMetrics()`, never prom-client's global one, so
 // tests and several apps in one process do not clash. The parts that record (request scope, dispatcher,
-// sidecar client) take the Metrics object as an optional dependency; without it they do no metric work.
-//
-// Not here, on purpose: credits left per account (the sidecar's `state` messages do not carry credits
-// today; add a field to AccountStatus first) and the lease holder (there are no leases yet).
+// sidecar client, lease keeper) take the Metrics object as an optional dependency; without it they do no
+// metric work. Accounts appear only masked (maskEmail).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ACTIVE_STATES, type FinalState } from "./domain/status.ts";
 import type { SubmitErrorKind } from "./domain/generator.ts";
+import { maskEmail } from "./sidecar/mask.ts";
 
 /** Request latency buckets (seconds): a cached status read is well under a millisecond. */
 const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -37,6 +36,15 @@ export interface AccountReport {
   account: string;
   state: string;
   detail?: string;
+  /** Credits left at Pixverse when the sidecar last read them; absent when not known (e.g. standby). */
+  credits?: number | null;
+}
+
+/** One lease row (db/leases.ts LeaseRow); the account is masked here. */
+export interface LeaseReport {
+  account: string;
+  holder: string;
+  expiresAt: Date;
 }
 
 export interface Metrics {
@@ -52,6 +60,8 @@ export interface Metrics {
   http(route: string): HttpRecord;
   /** Where `videos_by_state` comes from at scrape time: counts by state (missing states are 0). */
   queueDepthFrom(read: () => Promise<Record<string, number>>): void;
+  /** Where `pixverse_account_lease_holder` comes from at scrape time: the lease rows (db/leases.ts list()). */
+  leaseHoldersFrom(read: () => Promise<readonly LeaseReport[]>): void;
   /** A job's Pixverse id was recorded; `acceptedAt` is when the API accepted it. */
   jobSubmitted(acceptedAt: Date): void;
   /** A job reached a final state; `acceptedAt` when known (a deadline expiry only reports ids). */
@@ -61,6 +71,8 @@ export interface Metrics {
   sidecarRestarted(): void;
   /** The accounts' states as the sidecar reported them (state messages, init and ping replies). */
   accounts(reports: readonly AccountReport[]): void;
+  /** Which of the configured accounts (e-mails, masked here) this instance holds the lease of now. */
+  leases(configured: readonly string[], held: readonly string[]): void;
 }
 
 export interface MetricsOptions {
@@ -123,13 +135,40 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       return queueRead;
     },
   });
-  // Registered after the gauge: the registry reads metrics in order, so this waits for the query above.
+  // ── Account leases (read at scrape time): who drives each account, as the database says ─────────────
+  let readLeases: (() => Promise<readonly LeaseReport[]>) | null = null;
+  let leasesRead: Promise<void> = Promise.resolve();
+  new Gauge({
+    name: "pixverse_account_lease_holder",
+    help: "1 for each account's current lease holder (instance id) as the database says at scrape time; an expired lease is not shown.",
+    labelNames: ["account", "holder"] as const,
+    registers,
+    collect() {
+      if (!readLeases) return;
+      const read = readLeases;
+      leasesRead = (async () => {
+        let rows: readonly LeaseReport[];
+        try {
+          rows = await read();
+        } catch {
+          this.reset();
+          scrapeErrors.inc({ collector: "pixverse_account_lease_holder" });
+          return;
+        }
+        this.reset();
+        const now = Date.now();
+        for (const r of rows) if (r.expiresAt.getTime() > now) this.set({ account: maskEmail(r.account), holder: r.holder }, 1);
+      })();
+      return leasesRead;
+    },
+  });
+  // Registered after the gauges: the registry reads metrics in order, so this waits for the queries above.
   const scrapeErrors = new Counter({
     name: "pixverse_metrics_scrape_errors_total",
     help: "Scrape-time collectors that failed (e.g. the database did not answer); their metrics were skipped.",
     labelNames: ["collector"] as const,
     registers,
-    collect: () => queueRead,
+    collect: () => Promise.all([queueRead, leasesRead]).then(() => undefined),
   });
   scrapeErrors.inc({ collector: "videos_by_state" }, 0);
 
@@ -181,6 +220,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ["account"] as const,
     registers,
   });
+  const credits = new Gauge({
+    name: "pixverse_account_credits",
+    help: "Credits left on each account (daily + monthly + package) when its sidecar last read them; absent while unknown.",
+    labelNames: ["account"] as const,
+    registers,
+  });
+  const leaseHeld = new Gauge({
+    name: "pixverse_account_lease_held",
+    help: "1 when this instance holds the account's lease (drives it: signs in, submits, polls), 0 when another instance does or nobody.",
+    labelNames: ["account"] as const,
+    registers,
+  });
   const lastSeen = new Map<string, { state: string; detail?: string }>();
   const REPLACED = /\bErrCode 10005\b/;
 
@@ -216,6 +267,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       readQueue = read;
     },
 
+    leaseHoldersFrom(read) {
+      readLeases = read;
+      scrapeErrors.inc({ collector: "pixverse_account_lease_holder" }, 0);
+    },
+
     jobSubmitted(acceptedAt) {
       submitSeconds.observe(Math.max(0, (Date.now() - acceptedAt.getTime()) / 1000));
     },
@@ -246,7 +302,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
           replaced.inc({ account: r.account });
         }
         lastSeen.set(r.account, { state: r.state, detail: r.detail });
+        // A number only while the account is driven here: a stale count from before a standby would mislead.
+        if (typeof r.credits === "number") credits.set({ account: r.account }, r.credits);
+        else if (r.state === "standby") credits.remove({ account: r.account });
       }
+    },
+
+    leases(configured, held) {
+      for (const account of configured) leaseHeld.set({ account: maskEmail(account) }, held.includes(account) ? 1 : 0);
     },
   };
 }

@@ -275,3 +275,23 @@ test("PIXVERSE_ACCOUNTS that is broken JSON, not an array, empty, or a missing f
   expect(problemsOf({ PIXVERSE_ACCOUNTS: `/nonexistent/${SECRET_A}.json` })).toContain("PIXVERSE_ACCOUNTS: not a JSON array (it does not start with [) and not a readable file");
   expect(problemsOf({ PIXVERSE_ACCOUNTS: `/nonexistent/${SECRET_A}.json` })).not.toContain(SECRET_A);
 });
+
+test("RATE_LIMIT_STORE is memory by default, postgres when asked, and nothing else", () => {
+  expect(loadConfig({}).RATE_LIMIT_STORE).toBe("memory");
+  expect(loadConfig({ RATE_LIMIT_STORE: "" }).RATE_LIMIT_STORE).toBe("memory");
+  expect(loadConfig({ RATE_LIMIT_STORE: "postgres" }).RATE_LIMIT_STORE).toBe("postgres");
+  let error: unknown;
+  try {
+    loadConfig({ RATE_LIMIT_STORE: "redis" });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  expect((error as ConfigError).problems.join("\n")).toContain("RATE_LIMIT_STORE");
+});
+
+test("an account lease lasts 30 s by default; one under 2 s or over 10 minutes stops start-up naming it", () => {
+  expect(loadConfig({}).ACCOUNT_LEASE_TTL_MS).toBe(30_000);
+  expect(loadConfig({ ACCOUNT_LEASE_TTL_MS: "2000" }).ACCOUNT_LEASE_TTL_MS).toBe(2000);
+  for (const bad of ["1999", "600001", "soon"]) expect(problemsOf({ ACCOUNT_LEASE_TTL_MS: bad })).toContain("ACCOUNT_LEASE_TTL_MS");
+});

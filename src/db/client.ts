@@ -9,25 +9,32 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { sql } from "drizzle-orm";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import pg from "pg";
 import * as schema from "./schema.ts";
 
-export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/**
+ * What `execute` gives back on either driver: node-postgres's QueryResult and PGlite's Results both carry the
+ * rows. Typed so, one database type fits both drivers (the compiler checks each against it, no cast).
+ */
+export interface RowsResultHKT extends PgQueryResultHKT {
+  type: RowsResult<this["row"]>;
+}
+export type RowsResult<TRow> = { rows: TRow[] };
+
+/** A drizzle database (or transaction) over PostgreSQL or PGlite, with this schema. */
+export type Db = PgDatabase<RowsResultHKT, typeof schema>;
 
 export interface Database {
   db: Db;
   kind: "postgres" | "pglite";
-  /** PostgreSQL only: one connection kept checked out for the accept path (see heldConnection). */
+  /** PostgreSQL only: runs `work` on one connection kept checked out for the accept path (see holdConnection). */
   held?: HeldConnection;
   close(): Promise<void>;
 }
 
-/**
- * Runs a statement on one connection kept out of the pool, as one simple-protocol message (so one write on
- * the socket, where a parameterized query is four); queries on it run in order. `build` writes the SQL and
- * gets `literal`, which turns a string into a safely escaped literal (stringLiteral).
- */
-export type HeldConnection = (build: (literal: (value: string) => string) => string) => Promise<Record<string, unknown>[]>;
+/** Runs `work` on a database bound to the held connection; statements on it run in order. */
+export type HeldConnection = <T>(work: (db: Db) => Promise<T>) => Promise<T>;
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
 // Any constant works; it only has to be the same in every instance so that migrations run one at a time.
@@ -61,12 +68,12 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => {});
     client.release();
   }
-  const db = drizzlePg(pool, { schema }) as unknown as Db;
-  const held = heldConnection(pool);
+  const db: Db = drizzlePg(pool, { schema });
+  const held = holdConnection(pool);
   return {
     db,
     kind: "postgres",
-    held: held.query,
+    held: held.run,
     close: async () => {
       held.release();
       await pool.end();
@@ -74,63 +81,66 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
 }
 
+// Kept: without it text2video (bench/api.sh) drops 11–26 % (11-30, alternating runs: 6.2k → 4.9k rps at info, 11.0k → 9.9k at warn).
 /**
- * A string as an escape-string literal (E'…'): backslashes doubled, quotes doubled, so it reads back
- * exactly whatever standard_conforming_strings says. A NUL cannot be sent in a query at all.
+ * One pool connection kept checked out for the accept path. node-postgres writes a query to the socket at
+ * once when its connection is idle, so each group-commit batch leaves the moment the previous one commits,
+ * without a pool checkout in between. A connection that fails other than by refusing a statement (it was
+ * lost, or may be) is destroyed, and the next statement checks out a fresh one.
  */
-export function stringLiteral(value: string): string {
-  if (value.includes("\0")) throw new TypeError("a NUL character cannot be part of a query");
-  return `E'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
-}
-
-/**
- * One pool connection kept checked out for a hot statement. node-postgres writes a query to the socket
- * synchronously when its connection is idle, so the caller's next query leaves at once, without waiting
- * for a pool checkout (a process.nextTick behind every pending promise continuation). A connection that
- * fails is destroyed, and the next query checks out a fresh one.
- */
-function heldConnection(pool: pg.Pool): { query: HeldConnection; release(): void } {
-  let client: pg.PoolClient | null = null;
-  let connecting: Promise<pg.PoolClient> | null = null;
-  const acquire = (): pg.PoolClient | Promise<pg.PoolClient> => {
-    if (client) return client;
+function holdConnection(pool: pg.Pool): { run: HeldConnection; release(): void } {
+  type Held = { client: pg.PoolClient; db: Db };
+  let held: Held | null = null;
+  let connecting: Promise<Held> | null = null;
+  const acquire = () => {
+    if (held) return held;
     connecting ??= pool.connect().then(
-      (c) => {
-        c.on("error", () => drop(c, true));
-        client = c;
+      (client) => {
+        const h: Held = { client, db: drizzlePg(client, { schema }) };
+        client.on("error", () => drop(h, true));
+        client.on("end", () => drop(h, true));
+        held = h;
         connecting = null;
-        return c;
+        return h;
       },
-      (e) => {
+      (e: unknown) => {
         connecting = null;
         throw e;
       },
     );
     return connecting;
   };
-  const drop = (c: pg.PoolClient, broken: boolean) => {
-    if (client !== c) return;
-    client = null;
-    c.release(broken ? true : undefined);
+  const drop = (h: Held, broken: boolean) => {
+    if (held !== h) return;
+    held = null;
+    h.client.release(broken ? true : undefined);
   };
-  const run = async (c: pg.PoolClient, build: (literal: (value: string) => string) => string) => {
+  const run = async <T>(h: Held, work: (db: Db) => Promise<T>): Promise<T> => {
     try {
-      return (await c.query(build(stringLiteral))).rows as Record<string, unknown>[];
+      return await work(h.db);
     } catch (e) {
-      // An error from PostgreSQL leaves the connection usable; anything else (a broken socket) does not.
-      if (!(e instanceof Error && "severity" in e)) drop(c, true);
+      if (!isStatementError(e)) drop(h, true);
       throw e;
     }
   };
   return {
-    query(build) {
-      const c = acquire();
-      return c instanceof Promise ? c.then((cc) => run(cc, build)) : run(c, build);
+    run(work) {
+      const h = acquire();
+      return h instanceof Promise ? h.then((hh) => run(hh, work)) : run(h, work);
     },
     release() {
-      if (client) drop(client, false);
+      if (held) drop(held, false);
     },
   };
+}
+
+/**
+ * PostgreSQL refused the statement (a constraint, a bad value): the connection is still usable. Anything else
+ * (a lost connection, a protocol or driver error) may have left it unusable. drizzle wraps errors (`cause`).
+ */
+function isStatementError(e: unknown): boolean {
+  if (e instanceof DrizzleQueryError) return isStatementError(e.cause);
+  return e instanceof pg.DatabaseError && !isDatabaseUnavailable(e);
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
@@ -138,7 +148,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  return { db: db as unknown as Db, kind: "pglite", close: () => client.close() };
+  return { db, kind: "pglite", close: () => client.close() };
 }
 
 /** A cheap round trip, for readiness. */
@@ -154,8 +164,8 @@ export async function migrationsApplied(db: Db): Promise<{ applied: number; expe
   shipped ??= Bun.file(`${MIGRATIONS_FOLDER}/meta/_journal.json`)
     .json()
     .then((journal: { entries: unknown[] }) => journal.entries.length);
-  const result = (await db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as { rows?: { n: number }[] };
-  return { applied: Number(result.rows?.[0]?.n ?? 0), expected: await shipped };
+  const result = await db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  return { applied: Number(result.rows[0]?.n ?? 0), expected: await shipped };
 }
 
 /** Socket-level error codes (Node/Bun) that mean the database server could not be reached or went away. */

@@ -3,14 +3,17 @@
 // same in a fraction of that. PostgreSQL through `pg` needs none of this (its parameters are binary).
 import type { Transaction, PGliteInterface } from "@electric-sql/pglite";
 import { PgliteSession } from "drizzle-orm/pglite";
+import type { Db } from "./client.ts";
 
 type PgliteQueryable = Pick<PGliteInterface | Transaction, "query">;
 
-/** The PGlite client behind a drizzle database or transaction, or null when it is not PGlite. */
-export function pgliteClientOf(dbOrTx: unknown): PgliteQueryable | null {
-  const session = (dbOrTx as { session?: unknown }).session;
+/** The PGlite client behind a drizzle database or transaction (inside one, its Transaction), or null on PostgreSQL. */
+export function pgliteClientOf(db: Db): PgliteQueryable | null {
+  const session = db._.session;
   if (!(session instanceof PgliteSession)) return null;
-  return (session as unknown as { client: PgliteQueryable }).client;
+  // drizzle keeps the session's client private, with no accessor: it is what the constructor took.
+  const client: ConstructorParameters<typeof PgliteSession>[0] = session["client"];
+  return client;
 }
 
 const SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]; // "PGCOPY\n\377\r\n\0"

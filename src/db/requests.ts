@@ -1,12 +1,14 @@
 // The API side of the videos table: accepting requests (group-committed, limits enforced exactly), reading a
-// status, the stored image of an i2v request, and the queue's counts.
-import { sql } from "drizzle-orm";
+// status, the stored image of an i2v request, and the queue's counts. Reads and image inserts go through
+// drizzle's query builder; accepting is a call of the SQL function accept_videos (drizzle/0005), with parameters.
+import { count, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Database, Db } from "./client.ts";
-import type { JobState } from "../domain/status.ts";
+import { queueStats, videoImages, videos } from "./schema.ts";
+import { ACTIVE_STATES, type JobState } from "../domain/status.ts";
 import type { RequestedSettings } from "../domain/settings.ts";
-import { INT4_MAX, type ImageType } from "../domain/limits.ts";
+import type { ImageType } from "../domain/limits.ts";
 import { insertImageByCopy, loadImageBytesByCopy, pgliteClientOf } from "./pglite-bytea.ts";
-import { hexToBytes, rows, type Row } from "./sql-rows.ts";
+import { int, rows, textOrNull, type Row } from "./sql-rows.ts";
 
 export interface NewVideo {
   appBundleId: string;
@@ -42,17 +44,33 @@ export interface JobImage {
   height: number;
 }
 
-// accept_videos's decisions as one text value, a word per request in batch order (its id, or the limit that
-// refused it): one row for the driver to parse instead of one per request. Followed by the arguments.
-const DECIDE = "select string_agg(coalesce(video_id::text, refused), ' ' order by ord) as decisions from accept_videos";
-
-/** A limit as an int4 argument written into SQL text (config already bounds it; this keeps the text safe). */
-function int4(n: number): string {
-  if (!Number.isInteger(n) || n < 0 || n > INT4_MAX) throw new RangeError(`not an int4 limit: ${n}`);
-  return String(n);
+/**
+ * accept_videos(batch, max_active, max_waiting, deadline_minutes): inserts the batch's accepted requests and
+ * answers one row per request, in batch order: its new id, or the limit that refused it. The batch travels as
+ * one jsonb parameter (`s` left out for a request without settings: the function reads it as null).
+ */
+function acceptVideos(batch: NewVideo[], limits: InsertLimits): SQL {
+  const payload = JSON.stringify(
+    batch.map((v, i) => ({ o: i, a: v.appBundleId, u: v.apphudUserId, ip: v.clientIp, k: v.kind, p: v.prompt, s: v.settings ?? undefined })),
+  );
+  return sql`select video_id, refused from accept_videos(${payload}::jsonb, ${limits.maxActivePerUser}, ${limits.maxQueueDepth}, ${limits.deadlineMinutes}) order by ord`;
 }
 
-/** Requests and their images over an open database; on PostgreSQL, text-only inserts use its held connection. */
+/** One row of accept_videos. */
+function toOutcome(r: Row): InsertOutcome {
+  if (r.video_id !== null && r.video_id !== undefined) return { ok: true, id: int(r.video_id) };
+  const refused = textOrNull(r.refused);
+  if (refused === "active_videos_per_user" || refused === "queue_depth") return { ok: false, limit: refused };
+  throw new Error(`accept_videos refused a request for an unknown reason: ${refused}`);
+}
+
+async function accept(db: Db, batch: NewVideo[], limits: InsertLimits): Promise<InsertOutcome[]> {
+  const decided = await rows(db, acceptVideos(batch, limits));
+  if (decided.length !== batch.length) throw new Error(`accept_videos decided ${decided.length} of ${batch.length} requests`);
+  return decided.map(toOutcome);
+}
+
+/** Requests and their images over an open database; on PostgreSQL, text-only batches use its held connection. */
 export function createRequestQueries(database: Pick<Database, "db" | "held">) {
   const { db, held } = database;
   return {
@@ -61,95 +79,58 @@ export function createRequestQueries(database: Pick<Database, "db" | "held">) {
      * per-user and queue-depth limits exactly. Outcomes come back in the order of `batch`.
      */
     async insertBatch(batch: NewVideo[], limits: InsertLimits): Promise<InsertOutcome[]> {
-      // `s` is left out (undefined) for a request without settings: the function reads it as null.
-      const payload = JSON.stringify(
-        batch.map((v, i) => ({ o: i, a: v.appBundleId, u: v.apphudUserId, ip: v.clientIp, k: v.kind, p: v.prompt, s: v.settings ?? undefined })),
-      );
-      const accept = async (t: Db) =>
-        toOutcomes(
-          await rows(
-            t,
-            sql`${sql.raw(DECIDE)}(${payload}::jsonb, ${limits.maxActivePerUser}, ${limits.maxQueueDepth}, ${limits.deadlineMinutes})`,
-          ),
-        );
-      const toOutcomes = (result: Row[]): InsertOutcome[] => {
-        const words = String(result[0]?.decisions ?? "").split(" ");
-        if (words.length !== batch.length) throw new Error(`accept_videos decided ${words.length} of ${batch.length} requests`);
-        return words.map((w): InsertOutcome =>
-          w === "active_videos_per_user" || w === "queue_depth" ? { ok: false, limit: w } : { ok: true, id: Number(w) },
-        );
-      };
       // Text only: one statement, committed on its own (the function holds the insert lock until then).
-      if (!batch.some((v) => v.image)) {
-        if (held) {
-          const [a, q, d] = [limits.maxActivePerUser, limits.maxQueueDepth, limits.deadlineMinutes].map(int4);
-          return toOutcomes(await held((literal) => `${DECIDE}(${literal(payload)}::jsonb, ${a}, ${q}, ${d})`));
-        }
-        return accept(db);
-      }
+      if (!batch.some((v) => v.image)) return held ? held((h) => accept(h, batch, limits)) : accept(db, batch, limits);
       // With images: the rows and their images commit together.
       return db.transaction(async (tx) => {
-        const t = tx as unknown as Db;
-        const outcomes = await accept(t);
-        const pglite = pgliteClientOf(tx);
-        for (let i = 0; i < batch.length; i++) {
-          const image = batch[i]!.image;
+        const outcomes = await accept(tx, batch, limits);
+        const images = batch.flatMap((v, i) => {
           const outcome = outcomes[i]!;
-          if (!image || !outcome.ok) continue;
-          if (pglite) await insertImageByCopy(pglite, { videoId: outcome.id, ...image });
-          else {
-            await t.execute(
-              sql`insert into video_images (video_id, bytes, type, width, height)
-                  values (${outcome.id}, ${image.bytes}, ${image.type}, ${image.width}, ${image.height})`,
-            );
-          }
-        }
+          return v.image && outcome.ok ? [{ videoId: outcome.id, ...v.image }] : [];
+        });
+        const pglite = pgliteClientOf(tx);
+        if (pglite) for (const image of images) await insertImageByCopy(pglite, image);
+        else if (images.length > 0) await tx.insert(videoImages).values(images);
         return outcomes;
       });
     },
 
     async findStatus(id: number): Promise<StatusRow | null> {
-      const [r] = await rows(
-        db,
-        sql`select id, app_bundle_id, apphud_user_id, state, result_url from videos where id = ${id}`,
-      );
-      if (!r) return null;
-      return {
-        id: Number(r.id),
-        appBundleId: String(r.app_bundle_id),
-        apphudUserId: String(r.apphud_user_id),
-        state: r.state as JobState,
-        resultUrl: (r.result_url as string | null) ?? null,
-      };
+      const [found] = await db
+        .select({ id: videos.id, appBundleId: videos.appBundleId, apphudUserId: videos.apphudUserId, state: videos.state, resultUrl: videos.resultUrl })
+        .from(videos)
+        .where(eq(videos.id, id));
+      return found ?? null;
     },
 
     async loadImage(id: number): Promise<JobImage | null> {
+      const meta = { type: videoImages.type, width: videoImages.width, height: videoImages.height };
       const pglite = pgliteClientOf(db);
       if (pglite) {
-        const [meta] = await rows(db, sql`select type, width, height from video_images where video_id = ${id}`);
-        const bytes = meta ? await loadImageBytesByCopy(pglite, id) : null;
-        if (!meta || !bytes) return null;
-        return { bytes, type: meta.type as ImageType, width: Number(meta.width), height: Number(meta.height) };
+        const [found] = await db.select(meta).from(videoImages).where(eq(videoImages.videoId, id));
+        const bytes = found ? await loadImageBytesByCopy(pglite, id) : null;
+        return found && bytes ? { ...found, bytes } : null;
       }
-      const [r] = await rows(db, sql`select bytes, type, width, height from video_images where video_id = ${id}`);
-      if (!r) return null;
-      const raw = r.bytes as Uint8Array | string;
-      const bytes = typeof raw === "string" ? hexToBytes(raw) : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-      return { bytes, type: r.type as ImageType, width: Number(r.width), height: Number(r.height) };
+      const [found] = await db.select({ ...meta, bytes: videoImages.bytes }).from(videoImages).where(eq(videoImages.videoId, id));
+      if (!found) return null;
+      // node-postgres hands bytea over as a Buffer; callers get a plain Uint8Array over the same memory.
+      const { bytes } = found;
+      return { ...found, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
     },
 
-    /** How many videos are in each state (one grouped count; for the metrics' queue depth). Read-only. */
     /** Jobs not yet final, by state (the partial indexes of the active states keep this cheap on a large table). */
     async countByState(): Promise<Record<string, number>> {
-      const counts: Record<string, number> = {};
-      const found = await rows(db, sql`select state, count(*)::int as n from videos where state in ('queued', 'submitting', 'generating') group by state`);
-      for (const r of found) counts[String(r.state)] = Number(r.n);
-      return counts;
+      const found = await db
+        .select({ state: videos.state, n: count() })
+        .from(videos)
+        .where(inArray(videos.state, ACTIVE_STATES))
+        .groupBy(videos.state);
+      return Object.fromEntries(found.map((r) => [r.state, r.n]));
     },
 
     async queueDepth(): Promise<number> {
-      const [r] = await rows(db, sql`select waiting from queue_stats where id = 1`);
-      return Number(r?.waiting ?? 0);
+      const [found] = await db.select({ waiting: queueStats.waiting }).from(queueStats).where(eq(queueStats.id, 1));
+      return found?.waiting ?? 0;
     },
   };
 }

@@ -1,12 +1,33 @@
-// What raw SQL hands back, made typed: the rows of a statement and PostgreSQL's text forms of timestamps and bytea.
-import type { sql } from "drizzle-orm";
+// What raw SQL hands back, read with types: the rows of a statement, and readers that turn a column's driver
+// value into the type it must be, or fail loudly when it is not (a row mapper built from them never guesses).
+// node-postgres gives int8 and numeric as text and timestamps as PostgreSQL text; PGlite gives numbers and
+// Dates; both are accepted.
+import type { SQL } from "drizzle-orm";
 import type { Db } from "./client.ts";
 
 export type Row = Record<string, unknown>;
 
-export async function rows(db: Db, query: ReturnType<typeof sql>): Promise<Row[]> {
-  const result = (await db.execute(query)) as unknown as { rows: Row[] };
-  return result.rows;
+/** The rows of a raw statement, each to be read by a row mapper. */
+export async function rows(db: Db, query: SQL): Promise<Row[]> {
+  return (await db.execute<Row>(query)).rows;
+}
+
+/** A whole number: int2/int4 (number), int8 (text on node-postgres, number or bigint on PGlite). */
+export function int(v: unknown): number {
+  const n = typeof v === "number" ? v : typeof v === "bigint" || typeof v === "string" ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new TypeError(`not a whole number from the database: ${String(v)}`);
+  return n;
+}
+
+/** A text column that is never null. */
+export function text(v: unknown): string {
+  if (typeof v !== "string") throw new TypeError(`not a text value from the database: ${String(v)}`);
+  return v;
+}
+
+/** A nullable text column. */
+export function textOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : text(v);
 }
 
 /** Raw SQL returns timestamps as PostgreSQL text (`2026-11-25 17:00:00.12+00`); make them Dates. */
@@ -14,9 +35,4 @@ export function toDate(v: unknown): Date | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Date) return v;
   return new Date(String(v).replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00"));
-}
-
-export function hexToBytes(hex: string): Uint8Array {
-  const clean = hex.startsWith("\\x") ? hex.slice(2) : hex;
-  return Uint8Array.from(Buffer.from(clean, "hex"));
 }

@@ -1,11 +1,13 @@
-// Answers status reads mostly from memory. A video that failed, was moderated or deleted never changes, so
-// it is cached for good (bounded by count); any other is re-read from the database when its entry is older
-// than `maxAgeMs` (another instance may have moved it; Pixverse may still delete a delivered video).
-// This instance's own changes are seen at once.
+// Answers status reads mostly from memory: an LRU cache (lru-cache) of rows, bounded by count, whose fetch
+// reads the database. A video that failed, was moderated or deleted never changes, so it is cached for good;
+// any other is re-read once its entry is older than `maxAgeMs` (another instance may have moved it; Pixverse
+// may still delete a delivered video). This instance's own changes are seen at once (forget). Concurrent reads
+// of one id share one database read.
 // While the database is unreachable (isDatabaseUnavailable), a refresh that fails serves the last row read
 // instead of the error, for up to `staleIfUnavailableMs` after that read (a stale answer beats none; a settled
 // one is exact anyway), and the next attempt for that id waits `maxAgeMs`, so polls do not hammer a database
 // that is coming back. An id never read (or read as missing) still fails: the caller answers 503.
+import { LRUCache } from "lru-cache";
 import type { StatusRow } from "./videos.ts";
 import { isSettled } from "../domain/status.ts";
 import { isDatabaseUnavailable } from "./client.ts";
@@ -15,6 +17,7 @@ export interface StatusCacheOptions {
   maxEntries: number;
   /** How long after its last successful read a row may still be served while the database is unreachable (default 10 min). */
   staleIfUnavailableMs?: number;
+  /** The clock, in ms (tests); default performance.now. */
   now?: () => number;
 }
 
@@ -22,74 +25,57 @@ export interface StatusCacheOptions {
 export const STALE_IF_UNAVAILABLE_MS = 10 * 60_000;
 
 export function createStatusCache(load: (id: number) => Promise<StatusRow | null>, options: StatusCacheOptions) {
-  // `retryAt`: set when a refresh failed for unavailability; until then the (stale) row is served without a read.
-  type Entry = { row: StatusRow | null; at: number; retryAt?: number };
-  const entries = new Map<number, Entry>();
-  const inflight = new Map<number, Promise<StatusRow | null>>();
-  // Bumped by forget(): a read that started before a change must not store what it read.
-  const epochs = new Map<number, number>();
-  const now = options.now ?? Date.now;
+  // `readAt`: when the row was last read from the database (a stale row served in an outage keeps it).
+  type Entry = { row: StatusRow | null; readAt: number };
+  const now = options.now ?? (() => performance.now());
   const staleIfUnavailableMs = options.staleIfUnavailableMs ?? STALE_IF_UNAVAILABLE_MS;
+  const origin = now();
 
-  function store(id: number, row: StatusRow | null): void {
-    if (entries.size >= options.maxEntries && !entries.has(id)) {
-      // Map iteration order is insertion order: drop the oldest entry.
-      const oldest = entries.keys().next().value;
-      if (oldest !== undefined) entries.delete(oldest);
-    }
-    entries.set(id, { row, at: now() });
-  }
+  const entries = new LRUCache<number, Entry>({
+    max: options.maxEntries,
+    ttl: options.maxAgeMs,
+    // Our clock, counted from here: lru-cache reads a start time of 0 as "no TTL", hence the + 1.
+    perf: { now: () => now() - origin + 1 },
+    // Ages exact to the millisecond: lru-cache would otherwise reuse one clock reading for 1 ms.
+    ttlResolution: 0,
+    // A stale entry stays (unanswered) for the outage fallback below, also when a refresh fails otherwise.
+    noDeleteOnStaleGet: true,
+    noDeleteOnFetchRejection: true,
+    // forget() during a read aborts it in lru-cache's eyes: the reader still gets what it read, and since
+    // the entry no longer holds that read, what it read is not stored.
+    ignoreFetchAbort: true,
+    async fetchMethod(id, stale, { options: set }) {
+      try {
+        const row = await load(id);
+        if (row && isSettled(row.state)) set.ttl = 0; // never stale
+        return { row, readAt: now() };
+      } catch (e) {
+        // Unreachable database: the last row read, while it is not too old (forget() removed any entry this
+        // instance made stale), kept for another maxAgeMs before the next attempt. Anything else, or nothing
+        // known, is the caller's error.
+        if (stale?.row && isDatabaseUnavailable(e) && now() - stale.readAt < staleIfUnavailableMs) return stale;
+        throw e;
+      }
+    },
+  });
 
   /** The cached answer when it may still be given; undefined when the database must be read. */
   function peek(id: number): StatusRow | null | undefined {
-    const hit = entries.get(id);
-    if (!hit) return undefined;
-    const t = now();
-    if ((hit.row !== null && isSettled(hit.row.state)) || t - hit.at < options.maxAgeMs) return hit.row;
-    // The database was unreachable at the last refresh: keep the stale row until the next attempt is due.
-    if (hit.retryAt !== undefined && t < hit.retryAt) return hit.row;
-    return undefined;
+    return entries.get(id)?.row;
   }
 
   return {
     peek,
     async get(id: number): Promise<StatusRow | null> {
-      const hit = peek(id);
-      if (hit !== undefined) return hit;
-      // Concurrent readers of the same id share one database read.
-      let pending = inflight.get(id);
-      if (!pending) {
-        const epoch = epochs.get(id) ?? 0;
-        pending = load(id).then(
-          (row) => {
-            if (inflight.get(id) === pending) inflight.delete(id);
-            if ((epochs.get(id) ?? 0) === epoch) store(id, row);
-            return row;
-          },
-          (e) => {
-            if (inflight.get(id) === pending) inflight.delete(id);
-            // Unreachable database: the last row read, while it is not too old (forget() removed any entry
-            // this instance made stale). Anything else, or nothing known, is the caller's error.
-            const last = entries.get(id);
-            const t = now();
-            if (last?.row && isDatabaseUnavailable(e) && t - last.at < staleIfUnavailableMs) {
-              last.retryAt = t + options.maxAgeMs;
-              return last.row;
-            }
-            throw e;
-          },
-        );
-        inflight.set(id, pending);
-      }
-      return pending;
+      const entry = await entries.fetch(id);
+      // fetchMethod always answers an entry or throws; lru-cache answers undefined only for an aborted
+      // fetch that is not ignored, or a fetchMethod that gave nothing.
+      if (!entry) throw new Error(`status cache: no answer for video ${id}`);
+      return entry.row;
     },
     /** This instance changed the row: forget it, so the next read sees the database. */
     forget(id: number): void {
       entries.delete(id);
-      inflight.delete(id);
-      epochs.set(id, (epochs.get(id) ?? 0) + 1);
-      // Epochs only matter while a read is in flight; keep the map from growing without bound.
-      if (epochs.size > 10_000) epochs.clear();
     },
     size: () => entries.size,
   };

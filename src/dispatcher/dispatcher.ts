@@ -1,10 +1,13 @@
-// The queue's engine: claim queued jobs up to the accounts' capacity, submit them through the generator,
-// record Pixverse's id at once, poll every in-flight job in one call per round, end jobs, and reconcile
-// any job whose submission outcome is unknown before anything is sent again.
+// The queue's engine: claim queued jobs up to the free slots of the accounts this instance holds, each job
+// for a named account (recorded before anything is sent), submit them through the generator, record
+// Pixverse's id at once, poll every in-flight job of those accounts in one call per round, end jobs, and
+// reconcile any job whose submission outcome is unknown before anything is sent again.
+import { LRUCache } from "lru-cache";
 import type { Logger } from "../log.ts";
 import { mapPixverseVideo, type FinalState, type PixverseVideo } from "../domain/status.ts";
 import type { Job, VideoRepository } from "../db/videos.ts";
-import type { SubmitResult, VideoGenerator } from "../domain/generator.ts";
+import { PixverseIdTaken } from "../db/queue.ts";
+import type { ReconcileResult, SubmitErrorKind, SubmitResult, VideoGenerator } from "../domain/generator.ts";
 import { resolveSettings, type GenerationSettings } from "../domain/settings.ts";
 import { backoffMs, pollIntervalMs } from "./timing.ts";
 import type { Metrics } from "../metrics.ts";
@@ -15,11 +18,13 @@ export interface DispatcherOptions {
   logger: Logger;
   /** Stable id of this instance (its locks); the same after a restart, so its old locks can be reset. */
   owner: string;
-  /**
-   * Every Pixverse account this instance drives (e-mails): its jobs are polled and counted over all of them.
-   * Each job records the account its submission (or reconciliation) names.
-   */
+  /** Every Pixverse account this instance may drive (e-mails, its configuration). */
   accounts: string[];
+  /**
+   * The accounts whose lease this instance holds now (LeaseKeeper.held): only their jobs are claimed, polled
+   * and reconciled. Absent: every account in `accounts`, activated in the generator at start (one instance).
+   */
+  held?: () => readonly string[];
   /** The operator's generation settings; a job's own choices are laid over them at submission. */
   settings: GenerationSettings;
   /** Called whenever this process changes a job, so cached statuses are dropped. */
@@ -102,6 +107,11 @@ function wakeableSleep() {
   };
 }
 
+/** Refusals that left nothing at Pixverse and say nothing about the job: another account may take it now. */
+const NEXT_ACCOUNT: readonly SubmitErrorKind[] = ["concurrency", "credits", "session", "unavailable"];
+/** Ids recorded this long before a submission may still be in its account's list: reconciliation excludes them. */
+const EXCLUDE_WINDOW_MS = 60 * 60_000;
+
 export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const lockTtlMs = o.lockTtlMs ?? 180_000;
   const reconcileGraceMs = o.reconcileGraceMs ?? 20_000;
@@ -117,47 +127,93 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const log = o.logger.child({ component: "dispatcher" });
   const changed = (id: number) => o.onChange?.(id);
   const metrics = o.metrics;
+  const heldNow = (): readonly string[] => (o.held ? o.held() : o.accounts);
 
   let running = false;
   /** Every slot was busy while due jobs waited, at the last submit round. */
   let backlogged = false;
   const submitting = new Set<Promise<void>>();
+  /** Submissions under way per account: not in any list or count yet, but they hold a slot. */
+  const underWay = new Map<string, number>();
+  /** Free slots left per account after the last round's claims: where a refused job may go next. */
+  let spare = new Map<string, number>();
   const submitSleep = wakeableSleep();
   const pollSleep = wakeableSleep();
   const loops: Promise<void>[] = [];
+
+  function track(account: string, delta: number): void {
+    const n = (underWay.get(account) ?? 0) + delta;
+    if (n > 0) underWay.set(account, n);
+    else underWay.delete(account);
+  }
 
   async function submitRound(): Promise<number> {
     if (!(await o.repo.hasDueQueued())) {
       backlogged = false;
       return 0;
     }
-    const { slots, busy: atPixverse } = await o.generator.capacity();
+    const held = new Set(heldNow());
+    // No account held: the instances that hold them do the work.
+    if (held.size === 0) {
+      backlogged = false;
+      return 0;
+    }
+    const rooms = (await o.generator.capacity()).filter((c) => held.has(c.account) && c.ready);
     // Pixverse's own view (fresh) counts what really runs there, hand-made videos included, and no stale
-    // row; without it, our rows. Submissions under way are not in either yet.
-    const busy = atPixverse === null ? Math.max(await o.repo.countInFlight(o.accounts), submitting.size) : atPixverse + submitting.size;
-    const free = slots - busy;
-    if (free <= 0) {
-      if (!backlogged) pollSleep.wake();
-      backlogged = true;
+    // row; without it, the account's rows. Submissions under way are not in either yet.
+    const rows = rooms.some((c) => c.busy === null) ? await o.repo.countInFlightByAccount(rooms.map((c) => c.account)) : new Map<string, number>();
+    const open = rooms
+      .map((c) => {
+        const under = underWay.get(c.account) ?? 0;
+        const busy = c.busy === null ? Math.max(rows.get(c.account) ?? 0, under) : c.busy + under;
+        return { account: c.account, free: c.slots - busy, load: busy / Math.max(1, c.slots) };
+      })
+      .filter((r) => r.free > 0)
+      .sort((a, b) => a.load - b.load);
+    spare = new Map();
+    if (open.length === 0) {
+      if (!backlogged && rooms.length > 0) pollSleep.wake();
+      backlogged = rooms.length > 0;
       return 0;
     }
     backlogged = false;
-    const jobs = await o.repo.claimQueued(o.owner, free);
-    for (const job of jobs) {
-      const p = submitOne(job).finally(() => {
-        submitting.delete(p);
-        submitSleep.wake();
-        pollSleep.wake();
-      });
-      submitting.add(p);
+    let claimed = 0;
+    let drained = false;
+    // The least loaded account first; each claim records its account in the same statement.
+    for (const room of open) {
+      const jobs: Job[] = drained ? [] : await o.repo.claimQueued(o.owner, room.free, room.account);
+      drained ||= jobs.length < room.free;
+      if (room.free > jobs.length) spare.set(room.account, room.free - jobs.length);
+      claimed += jobs.length;
+      for (const job of jobs) {
+        const p = submitOne(job, room.account).finally(() => {
+          submitting.delete(p);
+          submitSleep.wake();
+          pollSleep.wake();
+        });
+        submitting.add(p);
+      }
     }
-    return jobs.length;
+    return claimed;
   }
 
-  async function submitOne(job: Job): Promise<void> {
+  /** An account that still had a free slot this round, held and not tried yet, for a job another refused. */
+  function takeSpare(tried: ReadonlySet<string>): string | undefined {
+    const held = heldNow();
+    for (const [account, n] of spare) {
+      if (tried.has(account) || !held.includes(account)) continue;
+      if (n > 1) spare.set(account, n - 1);
+      else spare.delete(account);
+      return account;
+    }
+    return undefined;
+  }
+
+  async function submitOne(job: Job, first: string): Promise<void> {
     const jl = log.child({ job_id: job.id });
-    jl.info("job claimed", { kind: job.kind, attempt: job.attempts });
+    jl.info("job claimed", { kind: job.kind, attempt: job.attempts, account: first });
     changed(job.id);
+    let account = first;
     let result: SubmitResult;
     try {
       let image;
@@ -169,19 +225,50 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
         }
       }
       const settings = resolveSettings(o.settings, job.settings);
-      result = await o.generator.submit({ jobId: job.id, kind: job.kind, prompt: job.prompt, settings, image: image ?? undefined });
+      const tried = new Set<string>();
+      for (;;) {
+        tried.add(account);
+        track(account, 1);
+        try {
+          result = await o.generator.submit({ jobId: job.id, account, kind: job.kind, prompt: job.prompt, settings, image: image ?? undefined });
+        } catch (e) {
+          result = { ok: false, kind: "unknown_outcome", message: e instanceof Error ? e.message : String(e) };
+        } finally {
+          track(account, -1);
+        }
+        if (result.ok || !NEXT_ACCOUNT.includes(result.kind)) break;
+        // Nothing reached Pixverse: another held account with a free slot takes it now, recorded first.
+        const next = takeSpare(tried);
+        if (next === undefined) break;
+        metrics?.submitRefused(result.kind, result.code);
+        if (!(await o.repo.moveClaim(job.id, o.owner, next))) break;
+        jl.info("account refused the job; trying another", { account, reason: result.kind, next });
+        account = next;
+      }
     } catch (e) {
       result = { ok: false, kind: "unknown_outcome", message: e instanceof Error ? e.message : String(e) };
     }
-    await recordSubmit(job, result, jl);
+    await recordSubmit(job, account, result, jl);
   }
 
-  async function recordSubmit(job: Job, result: SubmitResult, jl: Logger): Promise<void> {
+  async function recordSubmit(job: Job, account: string, result: SubmitResult, jl: Logger): Promise<void> {
     if (result.ok) {
-      const ok = await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, result.account);
+      let ok: boolean;
+      try {
+        ok = await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, account);
+      } catch (e) {
+        if (!(e instanceof PixverseIdTaken)) throw e;
+        // Another job's reconciliation already took this video (same prompt, same time): which job it was
+        // made for cannot be told any more. This one goes to reconciliation, which never takes an id another
+        // job holds; it ends with a video of its own or is submitted again. Nothing is lost, nothing crashes.
+        await o.repo.markOutcomeUnknown(job.id, o.owner, e.message);
+        changed(job.id);
+        jl.error("Pixverse's id for this job is already recorded for another job; it will be reconciled", { pixverse_id: result.pixverseId, account });
+        return;
+      }
       changed(job.id);
       if (ok) metrics?.jobSubmitted(job.createdAt);
-      jl.info("job submitted", { pixverse_id: result.pixverseId, account: result.account, recorded: ok });
+      jl.info("job submitted", { pixverse_id: result.pixverseId, account, recorded: ok });
       return;
     }
     metrics?.submitRefused(result.kind, result.code);
@@ -232,8 +319,11 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   /** One polling round: returns the delay until the next. */
   let lastWatch = 0;
 
-  /** When each job's Pixverse video was first reported gone (500008); cleared when it shows up again. */
-  const goneSince = new Map<number, number>();
+  /**
+   * When each job's Pixverse video was first reported gone (500008); cleared when it shows up again. Bounded:
+   * a job that stops being polled elsewhere (finished by the deadline, its lease lost) leaves an entry behind.
+   */
+  const goneSince = new LRUCache<number, number>({ max: 10_000 });
 
   /** Has the job's video been gone for longer than the grace? Notes the first report. */
   function goneForGood(job: Job, gone: ReadonlySet<string>): boolean {
@@ -262,12 +352,16 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   }
 
   async function pollRound(): Promise<number> {
-    const jobs = (await o.repo.listGenerating(o.accounts)).filter((j) => j.pixverseVideoId);
+    // Only the accounts held now: another instance polls the others.
+    const held = heldNow();
+    const jobs = (await o.repo.listGenerating(held)).filter((j) => j.pixverseVideoId);
     const watchDue = Date.now() - lastWatch >= watchPollMs;
-    const watched = watchDue ? (await o.repo.listRecentlySucceeded(o.accounts, watchFinishedMs)).filter((j) => j.pixverseVideoId) : [];
+    const watched = watchDue ? (await o.repo.listRecentlySucceeded(held, watchFinishedMs)).filter((j) => j.pixverseVideoId) : [];
     let freed = 0;
     if (jobs.length === 0 && watched.length === 0) return idleTickMs;
-    const { videos, gone } = await o.generator.poll([...jobs, ...watched].map((j) => j.pixverseVideoId!));
+    const all = [...jobs, ...watched];
+    const accountOf = new Map(all.map((j) => [j.pixverseVideoId!, j.account!]));
+    const { videos, gone } = await o.generator.poll([...accountOf.keys()], accountOf);
     if (watchDue) lastWatch = Date.now();
     await reviewWatched(watched, videos, gone);
     // Only finished videos are watched: their next look is gated by watchPollMs above.
@@ -321,24 +415,55 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       metrics?.jobFinished("failed");
       log.info("job finished", { job_id: id, state: "failed", error_code: "deadline" });
     }
-    const stuck = await o.repo.claimUnreconciled(o.owner, lockTtlMs, 10, reconcileGraceMs);
+    const held = heldNow();
+    // Jobs that record no account (claimed before accounts were recorded at claim) may be on any account:
+    // only an instance holding every configured account can tell that Pixverse has none of them.
+    const scope = { accounts: held, unassigned: o.accounts.every((a) => held.includes(a)), leased: o.held !== undefined };
+    const stuck = await o.repo.claimUnreconciled(o.owner, lockTtlMs, 10, reconcileGraceMs, scope);
     for (const job of stuck) await reconcileOne(job);
   }
 
-  async function reconcileOne(job: Job): Promise<void> {
-    const jl = log.child({ job_id: job.id });
-    let result;
+  /** Reconcile on one account, with the ids other jobs hold there (from the database) excluded. */
+  async function reconcileOn(job: Job, account: string): Promise<ReconcileResult> {
     try {
-      result = await o.generator.reconcile({ jobId: job.id, kind: job.kind, prompt: job.prompt, submittedAt: job.submittedAt ?? job.createdAt });
+      const submittedAt = job.submittedAt ?? job.createdAt;
+      const excludeIds = await o.repo.pixverseIdsOf(account, job.id, new Date(submittedAt.getTime() - EXCLUDE_WINDOW_MS));
+      return await o.generator.reconcile({ jobId: job.id, account, kind: job.kind, prompt: job.prompt, submittedAt, excludeIds });
     } catch (e) {
-      result = { kind: "unknown" as const, message: e instanceof Error ? e.message : String(e) };
+      return { kind: "unknown", message: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  async function reconcileOne(job: Job): Promise<void> {
+    const jl = log.child({ job_id: job.id, account: job.account });
+    const held = heldNow();
+    const accounts = job.account === null ? held : held.includes(job.account) ? [job.account] : [];
+    let result: ReconcileResult = { kind: "unknown", message: "its account is not held by this instance any more" };
+    let found: { pixverseId: string; account: string } | null = null;
+    for (const account of accounts) {
+      const r = await reconcileOn(job, account);
+      if (r.kind === "found") {
+        found = { pixverseId: r.pixverseId, account };
+        break;
+      }
+      // `absent` only when every account asked says so.
+      if (r.kind === "unknown" || account === accounts[0]) result = r;
+    }
+    if (found) {
+      try {
+        if (await o.repo.markSubmitted(job.id, o.owner, found.pixverseId, found.account)) metrics?.jobSubmitted(job.createdAt);
+      } catch (e) {
+        if (!(e instanceof PixverseIdTaken)) throw e;
+        // Recorded for another job meanwhile: the next round excludes it.
+        await o.repo.releaseClaim(job.id, o.owner);
+        jl.warn("job reconciliation found a video another job holds; will try again", { pixverse_id: found.pixverseId });
+        return;
+      }
+      changed(job.id);
+      jl.info("job reconciled: Pixverse has it", { pixverse_id: found.pixverseId, account: found.account });
+      return;
     }
     switch (result.kind) {
-      case "found":
-        if (await o.repo.markSubmitted(job.id, o.owner, result.pixverseId, result.account)) metrics?.jobSubmitted(job.createdAt);
-        changed(job.id);
-        jl.info("job reconciled: Pixverse has it", { pixverse_id: result.pixverseId, account: result.account });
-        return;
       case "absent":
         await o.repo.requeue(job.id, o.owner, { delayMs: 0, refundAttempt: true, errorCode: "reconciled_absent" });
         changed(job.id);
@@ -388,6 +513,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
 
   return {
     async start() {
+      if (!o.held) o.generator.activate(o.accounts);
       const reset = await o.repo.resetLocksOf(o.owner);
       if (reset > 0) log.warn("reset locks held by this instance before a restart; those jobs will be reconciled", { jobs: reset });
       running = true;

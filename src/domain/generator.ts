@@ -6,6 +6,11 @@ import type { GenerationSettings } from "./settings.ts";
 
 export interface SubmitRequest {
   jobId: number;
+  /**
+   * The e-mail of the Pixverse account to submit through, chosen by the dispatcher among the accounts this
+   * instance holds, and recorded on the job before this call: the generator never picks another one.
+   */
+  account: string;
   kind: "t2v" | "i2v";
   prompt: string;
   /** The operator's defaults overlaid with the caller's choices (domain/settings.ts). */
@@ -39,7 +44,7 @@ export type SubmitErrorKind =
 
 export type SubmitFailure = { ok: false; kind: SubmitErrorKind; code?: number; message: string };
 
-/** `account`: the e-mail of the Pixverse account that took the generation (recorded on the job). */
+/** `account`: the e-mail of the Pixverse account that took the generation (the one the request named). */
 export type SubmitResult = { ok: true; pixverseId: string; account: string } | SubmitFailure;
 
 /** One account's own answer inside the sidecar, before the pool names the account that gave it. */
@@ -47,6 +52,10 @@ export type AccountSubmitResult = { ok: true; pixverseId: string } | SubmitFailu
 
 export interface ReconcileRequest {
   jobId: number;
+  /** The account whose list is searched: the one the job recorded (only its lease holder may look at it). */
+  account: string;
+  /** Ids on that account that belong to other jobs (from the database): never a match. */
+  excludeIds: readonly string[];
   kind: "t2v" | "i2v";
   prompt: string;
   /** When the submission started: a match must have been created at or after this (minus clock skew). */
@@ -63,11 +72,15 @@ export type ReconcileResult = { kind: "found"; pixverseId: string; account: stri
 export type AccountReconcileResult = { kind: "found"; pixverseId: string } | { kind: "absent" } | { kind: "unknown"; message: string };
 
 /**
- * Room at Pixverse. `slots`: generations that may run at once (the plan's gen_simultaneously, or a configured
- * cap). `busy`: generations running there as Pixverse's own list shows them (including videos a person
- * started by hand on the account), or null when that view is not fresh; the queue then counts its own rows.
+ * Room at Pixverse on one account this instance drives. `ready`: it takes submissions now (signed in, not
+ * paused for credits, not waiting for a person). `slots`: generations that may run at once (the plan's
+ * gen_simultaneously, or a configured cap). `busy`: generations running there as Pixverse's own list shows
+ * them (including videos a person started by hand on the account), or null when that view is not fresh; the
+ * queue then counts its own rows of that account.
  */
-export interface Capacity {
+export interface AccountCapacity {
+  account: string;
+  ready: boolean;
   slots: number;
   busy: number | null;
 }
@@ -79,9 +92,19 @@ export interface PollResult {
 }
 
 export interface VideoGenerator {
-  capacity(): Promise<Capacity>;
+  /**
+   * The accounts this instance may drive now (the leases it holds). Only these are signed in to and used;
+   * an account left out is dropped at once (its browser context closed, no submission or poll through it).
+   */
+  activate(accounts: readonly string[]): void;
+  /** One entry per active account. */
+  capacity(): Promise<AccountCapacity[]>;
   submit(request: SubmitRequest): Promise<SubmitResult>;
-  poll(pixverseIds: string[]): Promise<PollResult>;
+  /**
+   * The state of each id. `accountOf` names the account that holds each id (from the job rows): only that
+   * account is asked, and only its word makes an id `gone`. Ids of accounts that are not active are skipped.
+   */
+  poll(pixverseIds: string[], accountOf: ReadonlyMap<string, string>): Promise<PollResult>;
   reconcile(request: ReconcileRequest): Promise<ReconcileResult>;
   /** Health for /ready: e.g. `{ready:false, reason:"needs_human"}`. */
   health(): { ready: boolean; state: string; detail?: string };

@@ -12,8 +12,9 @@
 // line holds only the method, path, status and timing, and no error body repeats a key.
 // The configuration format (API_KEYS) is parsed here too, so that format, check and documentation live together.
 import { timingSafeEqual } from "node:crypto";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { HttpError } from "./errors.ts";
+import type { AppEnv } from "./context.ts";
 
 /** One configured key and the app_bundle_id patterns it may act for (`*`, `com.example.*`, or an exact id). */
 export interface ApiKeyBinding {
@@ -81,8 +82,8 @@ export function parseApiKeys(text: string): { bindings: ApiKeyBinding[]; problem
 }
 
 /**
- * The security scheme, for the OpenAPI document (components.securitySchemes) once there is one. Both
- * headers carry the same key; the routes accept either.
+ * The security schemes of the OpenAPI document (components.securitySchemes). Both headers carry the same
+ * key; the routes accept either.
  */
 export const API_KEY_SECURITY_SCHEMES = {
   bearerKey: {
@@ -173,5 +174,16 @@ export function createApiKeys(bindings: readonly ApiKeyBinding[]): ApiKeys {
       if (found === -1) throw unauthorized("the API key is not valid");
       return grants[found]!;
     },
+  };
+}
+
+/**
+ * The key check as the first middleware of an API route (401 before the body is read or anything counted);
+ * the grant it leaves in the context is checked against app_bundle_id once that is validated (403).
+ */
+export function requireApiKey(keys: ApiKeys): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    c.set("grant", keys.authenticate(c));
+    await next();
   };
 }

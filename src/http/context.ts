@@ -1,5 +1,18 @@
-// Hono's typed environment for our routes. The request scope (src/http/request-scope.ts) keeps a request's id
-// in its Reply, not in context variables, so there are none.
+// Hono's typed environment for our routes: what the middleware hands on to the handlers.
+import type { RequestIdVariables } from "hono/request-id";
+import type { RateLimitInfo } from "hono-rate-limiter";
+import type { ApiKeyGrant } from "./api-keys.ts";
+import type { Owner } from "./schemas.ts";
+
 export type AppEnv = {
-  Variables: Record<string, never>;
+  Variables: RequestIdVariables & {
+    /** What the request's API key may do (set by the key check; absent when keys are off). */
+    grant?: ApiKeyGrant;
+    /** The validated owner of the request: the per-user limits' key. */
+    owner?: Owner;
+    /** The validated parameters of a POST route (query string and body merged), typed by the route. */
+    input?: unknown;
+    /** Set by hono-rate-limiter's middleware: the count and the window's end. */
+    rateLimit?: RateLimitInfo;
+  };
 };

@@ -1,4 +1,7 @@
 // Typed errors of the HTTP layer and their one mapping to responses. Nothing else decides a status code.
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "@hono/zod-openapi";
 export type LimitName = "generations_per_minute" | "status_requests_per_minute" | "active_videos_per_user" | "queue_depth";
 
 export type ApiError =
@@ -92,6 +95,21 @@ export function toErrorResponse(error: ApiError): ErrorResponse {
         headers: { "Retry-After": String(error.retryAfterSeconds) },
       };
   }
+}
+
+/**
+ * A failed zod parse as the contract's 400: the first problem, naming its field. Our field schemas write
+ * their own messages (custom issues); zod's own (a wrong shape) are replaced by one naming the field.
+ */
+export function invalidInput(error: z.ZodError): HttpError {
+  const issue = error.issues[0]!;
+  const field = String(issue.path[0] ?? "body");
+  return invalidParameter(field, issue.code === "custom" ? issue.message : `${field} is invalid`);
+}
+
+/** An ErrorResponse sent through Hono's context, so that headers set by middleware (X-Request-Id) go with it. */
+export function send(c: Context, r: ErrorResponse): Response {
+  return c.json(r.body, r.status as ContentfulStatusCode, r.headers);
 }
 
 export function internalErrorResponse(requestId: string): ErrorResponse {

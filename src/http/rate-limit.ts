@@ -1,50 +1,62 @@
-// Per-user rate limits, counted in hono-rate-limiter stores (MemoryStore here; a shared Store for several
-// instances), keyed by the validated app_bundle_id + apphud_user_id, never by IP. Checked inline in the route
-// handlers rather than through the library's middleware: its chain of awaits cost a fifth of a status read
-// and a quarter of a generation request's JS time. One key, one window, one 429 for every limit.
-import { MemoryStore, type ClientRateLimitInfo, type HonoConfigType, type Store } from "hono-rate-limiter";
-import { HttpError, type LimitName } from "./errors.ts";
+// Per-user rate limits through hono-rate-limiter's middleware, keyed by the validated app_bundle_id +
+// apphud_user_id (never by IP: many users share an address behind a mobile carrier, and one user has many).
+// The counters live in a hono-rate-limiter Store chosen by configuration (RATE_LIMIT_STORE): its MemoryStore
+// for one instance, or PostgresRateLimitStore (src/db/rate-limit-store.ts) shared by every instance.
+// A limited request is the contract's 429 (error body naming the limit, Retry-After), not the library's text.
+import { MemoryStore, rateLimiter, type Store } from "hono-rate-limiter";
+import type { MiddlewareHandler } from "hono";
+import type { Db } from "../db/client.ts";
+import { PostgresRateLimitStore, type PostgresRateLimitStoreOptions } from "../db/rate-limit-store.ts";
 import type { AppEnv } from "./context.ts";
-import type { Owner } from "./schemas.ts";
+import { HttpError, type ApiError, type LimitName } from "./errors.ts";
 
 export interface RateLimitStores {
   generations: Store<AppEnv>;
   status: Store<AppEnv>;
 }
 
-/** In-process counters: right for one instance; several instances pass a shared store instead. */
+export type RateLimitStoreKind = "memory" | "postgres";
+
+/** In-process counters: right for one instance. */
 export function memoryRateLimitStores(): RateLimitStores {
   return { generations: new MemoryStore<AppEnv>(), status: new MemoryStore<AppEnv>() };
 }
 
-const WINDOW_MS = 60_000;
-
-const keyOf = (limitName: LimitName, owner: Owner) =>
-  `${limitName}:${owner.app_bundle_id.length}:${owner.app_bundle_id}:${owner.apphud_user_id}`;
-
-function limitExceeded(limitName: LimitName, perMinute: number, resetTime: Date | undefined): HttpError {
-  const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;
-  return new HttpError({
-    kind: "rate_limited",
-    limit: limitName,
-    message: `rate limit exceeded: at most ${perMinute} requests per minute per user`,
-    retryAfterSeconds: seconds,
-  });
+/** Counters in the database's rate_limits table, shared by every instance on it (keys name their limit). */
+export function postgresRateLimitStores(db: Db, options: PostgresRateLimitStoreOptions = {}): RateLimitStores {
+  return { generations: new PostgresRateLimitStore<AppEnv>(db, options), status: new PostgresRateLimitStore<AppEnv>(db, options) };
 }
 
+const WINDOW_MS = 60_000;
+
+/** The 429 of a per-minute limit (also the OpenAPI document's example, with a sample Retry-After). */
+export const perMinuteLimited = (limit: LimitName, perMinute: number, retryAfterSeconds = 42): ApiError => ({
+  kind: "rate_limited",
+  limit,
+  message: `rate limit exceeded: at most ${perMinute} requests per minute per user`,
+  retryAfterSeconds,
+});
+
 /**
- * A per-user limit: `check(owner)` throws the 429 when the owner is over it. Synchronous with a
- * synchronous store (MemoryStore); a shared store that answers with a promise makes it return one.
+ * The limit `limitName` of `perMinute` requests per user and minute. Runs after validation: the key is the
+ * validated owner (`c.get("owner")`), so a 400 or a 403 is never counted. The id lengths in the key keep
+ * `("a:b", "c")` and `("a", "b:c")` apart.
  */
-export function inlineRateLimit(limitName: LimitName, perMinute: number, store: Store<AppEnv>) {
-  store.init?.({ windowMs: WINDOW_MS, limit: perMinute } as HonoConfigType<AppEnv>);
-  const judge = (info: ClientRateLimitInfo) => {
-    if (info.totalHits > perMinute) throw limitExceeded(limitName, perMinute, info.resetTime);
-  };
-  return {
-    check(owner: Owner): void | Promise<void> {
-      const info = store.increment(keyOf(limitName, owner));
-      return info instanceof Promise ? info.then(judge) : judge(info);
+export function perUserRateLimit(limitName: LimitName, perMinute: number, store: Store<AppEnv>): MiddlewareHandler<AppEnv> {
+  return rateLimiter<AppEnv>({
+    windowMs: WINDOW_MS,
+    limit: perMinute,
+    store,
+    // The contract's answer carries Retry-After only; the draft RateLimit-* headers are not part of it.
+    standardHeaders: false,
+    keyGenerator: (c) => {
+      const owner = c.get("owner")!;
+      return `${limitName}:${owner.app_bundle_id.length}:${owner.app_bundle_id}:${owner.apphud_user_id}`;
     },
-  };
+    handler: (c) => {
+      const reset = c.get("rateLimit")?.resetTime;
+      const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;
+      throw new HttpError(perMinuteLimited(limitName, perMinute, seconds));
+    },
+  });
 }

@@ -1,6 +1,9 @@
-// The contract's parameters as zod schemas. Messages name the rule; the field comes from the issue's path.
-import { z } from "zod";
-import { ID_MAX_LENGTH, INT4_MAX, PROMPT_MAX_CODE_POINTS } from "../domain/limits.ts";
+// The contract's parameters as zod schemas: they validate requests (messages name the rule; the field comes
+// from the issue's path) and, through their `.openapi()` metadata, describe the same fields in the OpenAPI
+// document. Each field is one `z.unknown().transform` (one zod step on the hot paths), so its documented type
+// is given as metadata next to the rule that enforces it.
+import { z } from "@hono/zod-openapi";
+import { ID_MAX_LENGTH, INT4_MAX, PROMPT_MAX_CODE_POINTS, UPLOAD_MAX_BYTES, IMAGE_MAX_SIDE_PX } from "../domain/limits.ts";
 import type { AllowedSettings, RequestedSettings } from "../domain/settings.ts";
 
 /** Unicode code points, not UTF-16 units: 2048 emoji are 2048 characters. */
@@ -35,9 +38,30 @@ const requiredText = (field: string, max: number) =>
     return z.NEVER;
   });
 
-export const promptField = requiredText("prompt", PROMPT_MAX_CODE_POINTS);
-export const appBundleIdField = requiredText("app_bundle_id", ID_MAX_LENGTH);
-export const apphudUserIdField = requiredText("apphud_user_id", ID_MAX_LENGTH);
+export const promptField = requiredText("prompt", PROMPT_MAX_CODE_POINTS).openapi({
+  type: "string",
+  minLength: 1,
+  maxLength: PROMPT_MAX_CODE_POINTS,
+  description: `What the video shows: 1 to ${PROMPT_MAX_CODE_POINTS} Unicode characters, not only white space.`,
+  example: "a red fox running through snow",
+  param: { required: true },
+});
+export const appBundleIdField = requiredText("app_bundle_id", ID_MAX_LENGTH).openapi({
+  type: "string",
+  minLength: 1,
+  maxLength: ID_MAX_LENGTH,
+  description: `The calling app's bundle id (1 to ${ID_MAX_LENGTH} characters); with apphud_user_id it owns the video.`,
+  example: "com.example.videoapp",
+  param: { required: true },
+});
+export const apphudUserIdField = requiredText("apphud_user_id", ID_MAX_LENGTH).openapi({
+  type: "string",
+  minLength: 1,
+  maxLength: ID_MAX_LENGTH,
+  description: `The end user's Apphud id (1 to ${ID_MAX_LENGTH} characters).`,
+  example: "user-1",
+  param: { required: true },
+});
 
 /** A positive integer as a string of digits or a JSON integer. Ids past 2^53 cannot exist: they map to 0 (not found). */
 export const videoIdField = z.unknown().transform((v, ctx): number => {
@@ -51,6 +75,12 @@ export const videoIdField = z.unknown().transform((v, ctx): number => {
   }
   const n = Number(v);
   return Number.isSafeInteger(n) ? n : 0;
+}).openapi({
+  type: "integer",
+  minimum: 1,
+  description: "The id that POST /text2video or POST /image2video answered.",
+  example: 123,
+  param: { required: true },
 });
 
 export const ownerSchema = z.object({ app_bundle_id: appBundleIdField, apphud_user_id: apphudUserIdField });
@@ -78,7 +108,12 @@ const choiceField = (field: string, allowed: readonly string[]) => {
     if (typeof v === "string" && set.has(v)) return v;
     ctx.addIssue({ code: "custom", message });
     return z.NEVER;
-  }).optional();
+  }).optional().openapi({
+    type: "string",
+    enum: [...allowed],
+    description: `Optional; one of the operator's values (absent, null or blank: the operator's default).`,
+    example: allowed[0],
+  });
 };
 
 /** A whole number as a JSON number or a string of decimal digits (forms and the query send strings). */
@@ -93,7 +128,12 @@ const durationField = (allowed: readonly number[]) => {
     if (allowed.includes(n)) return n;
     ctx.addIssue({ code: "custom", message });
     return z.NEVER;
-  }).optional();
+  }).optional().openapi({
+    type: "integer",
+    enum: [...allowed],
+    description: "Optional: seconds, one of the operator's values (a JSON number or a string of digits).",
+    example: allowed[0],
+  });
 };
 
 const seedField = z.unknown().transform((v, ctx): number | undefined => {
@@ -102,7 +142,13 @@ const seedField = z.unknown().transform((v, ctx): number | undefined => {
   if (n >= 0 && n <= SEED_MAX) return n === 0 ? 0 : n; // -0 (a JSON "-0") is 0
   ctx.addIssue({ code: "custom", message: `seed must be a whole number from 0 to ${SEED_MAX}` });
   return z.NEVER;
-}).optional();
+}).optional().openapi({
+  type: "integer",
+  minimum: 0,
+  maximum: SEED_MAX,
+  description: "Optional: Pixverse's seed (a JSON number or a string of digits).",
+  example: 42,
+});
 
 const negativePromptField = z.unknown().transform((v, ctx): string | undefined => {
   if (notGiven(v)) return undefined;
@@ -114,7 +160,13 @@ const negativePromptField = z.unknown().transform((v, ctx): string | undefined =
   } else return v;
   ctx.addIssue({ code: "custom", message: problem });
   return z.NEVER;
-}).optional();
+}).optional().openapi({
+  type: "string",
+  minLength: 1,
+  maxLength: NEGATIVE_PROMPT_MAX_CODE_POINTS,
+  description: "Optional: what the video should not show.",
+  example: "blurry, low quality",
+});
 
 /** A parameter that only text2video takes: given on image2video, it is a 400 naming it. */
 const textOnlyField = (field: string, why: string) =>
@@ -122,7 +174,22 @@ const textOnlyField = (field: string, why: string) =>
     if (notGiven(v)) return undefined;
     ctx.addIssue({ code: "custom", message: `${field} applies to text2video only: ${why}` });
     return z.NEVER;
-  }).optional();
+  }).optional().openapi({ not: {}, description: `Not taken here: ${why} (given, it is a 400).` });
+
+const FILE_REQUIRED = "file is required (multipart/form-data field `file`)";
+
+/** The uploaded image of image2video: one file part named `file` (its bytes are judged by upload.ts). */
+const fileField = z.unknown().transform((v, ctx): File => {
+  if (v instanceof File) return v;
+  ctx.addIssue({ code: "custom", message: Array.isArray(v) ? "file must be sent once" : FILE_REQUIRED });
+  return z.NEVER;
+}).openapi({
+  type: "string",
+  format: "binary",
+  description:
+    `A PNG, JPEG or WEBP image (decided by its bytes, not its name or type), smaller than ${UPLOAD_MAX_BYTES} bytes, ` +
+    `at most ${IMAGE_MAX_SIDE_PX} × ${IMAGE_MAX_SIDE_PX} pixels.`,
+});
 
 /** The fields of both POST endpoints, checked against the operator's lists (built once per app). */
 export function generationSchemas(allowed: AllowedSettings) {
@@ -134,13 +201,20 @@ export function generationSchemas(allowed: AllowedSettings) {
     seed: seedField,
     negative_prompt: negativePromptField,
   };
+  const required = ["prompt", "app_bundle_id", "apphud_user_id"];
   return {
-    text2video: ownerSchema.extend({ ...common, aspect_ratio: choiceField("aspect_ratio", allowed.aspectRatios) }),
-    image2video: ownerSchema.extend({ ...common, aspect_ratio: textOnlyField("aspect_ratio", "an image video takes the image's shape") }),
+    text2video: ownerSchema
+      .extend({ ...common, aspect_ratio: choiceField("aspect_ratio", allowed.aspectRatios) })
+      .openapi("Text2VideoRequest", { required }),
+    // `file` last: a request with bad fields and no file names the field, as it always has.
+    image2video: ownerSchema
+      .extend({ ...common, aspect_ratio: textOnlyField("aspect_ratio", "an image video takes the image's shape"), file: fileField })
+      .openapi("Image2VideoRequest", { required: [...required, "file"] }),
   };
 }
 
 export type GenerationFields = z.infer<ReturnType<typeof generationSchemas>["text2video"]>;
+export type Image2VideoFields = z.infer<ReturnType<typeof generationSchemas>["image2video"]>;
 
 /** The caller's choices as stored (camelCase, only those given), or null when there are none. */
 export function requestedSettings(f: GenerationFields): RequestedSettings | null {

@@ -79,12 +79,15 @@ export class PixverseAccount {
   private readonly ledger: VideoLedger;
   /** Prompts whose submission is queued or under way here: reconciling them now could not be trusted. */
   private readonly submitting = new Map<string, number>();
+  /** Credits left when last read (for metrics), and when that was. */
+  private creditsLeft: number | null = null;
+  private creditsReadAt = 0;
 
   constructor(
     browser: Browser,
     readonly settings: AccountSettings,
     private readonly log: Logger,
-    onChange: (status: AccountStatus) => void = () => undefined,
+    private readonly onChange: (status: AccountStatus) => void = () => undefined,
   ) {
     this.session = new AccountSession(browser, settings, log, {
       onReady: () => this.submitter.warmUp(),
@@ -101,7 +104,24 @@ export class PixverseAccount {
   // ── Queries ──────────────────────────────────────────────────────────────────────────────────────────
 
   status(): AccountStatus {
-    return this.session.status(this.ledger.inFlight);
+    return { ...this.session.status(this.ledger.inFlight), credits: this.creditsLeft };
+  }
+
+  /**
+   * Read the credits left again when the last read is older than the credits recheck interval (one API call a
+   * minute at most, not awaited: it only feeds the status); an account paused for credits also looks whether
+   * they came back, so it resumes without a submission having to try.
+   */
+  refreshCredits(): void {
+    if (!this.session.canQuery() || Date.now() - this.creditsReadAt < this.settings.tuning.creditsRecheckMs) return;
+    this.creditsReadAt = Date.now();
+    void (async () => {
+      await this.session.recheckCredits();
+      const credits = await this.session.api.credits(this.settings.tuning.actionTimeoutMs);
+      if (credits.total === this.creditsLeft) return;
+      this.creditsLeft = credits.total;
+      this.onChange(this.status());
+    })().catch((err: unknown) => this.log.debug("could not read the credits", { error: err instanceof Error ? err.message : String(err) }));
   }
 
   capacity(): number {

@@ -5,8 +5,9 @@
 import { fileURLToPath } from "node:url";
 import type { Subprocess } from "bun";
 import type { Config } from "../config.ts";
+import { LRUCache } from "lru-cache";
 import type {
-  Capacity,
+  AccountCapacity,
   PollResult,
   ReconcileRequest,
   ReconcileResult,
@@ -27,6 +28,9 @@ import {
 } from "./protocol.ts";
 import { DEFAULT_API_URL, DEFAULT_WEB_URL } from "./pixverse.ts";
 import { errorMessage, within } from "./waits.ts";
+import { maskEmail } from "./mask.ts";
+
+export { maskEmail };
 import type { Metrics } from "../metrics.ts";
 
 export interface SidecarTimeouts {
@@ -90,8 +94,8 @@ export function createSidecarGenerator(opts: SidecarOptions): SidecarGenerator {
 const ENTRY = fileURLToPath(new URL("./main.ts", import.meta.url));
 // A child that lived this long before dying starts the backoff afresh.
 const STABLE_UPTIME_MS = 60_000;
-// Ids reported for submissions, so that reconciling another job never claims them.
-const CLAIMED_MEMORY = 10_000;
+// Jobs whose submission outcome became unknown here, remembered for the settle window of reconcile.
+const UNKNOWN_MEMORY = 10_000;
 
 /** Why a request got no reply. `sent`: the child received it and may have acted on it. */
 class SidecarFailure extends Error {
@@ -125,21 +129,28 @@ export class SidecarGenerator implements VideoGenerator {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private accounts: AccountStatus[] = [];
-  private lastCapacity: number;
+  /** The accounts this instance may drive (its leases): the only ones the child is asked to sign in to. */
+  private active = new Set<string>();
+  /** The active set the child last confirmed; null while it is not initialised. */
+  private childActive: string | null = null;
+  private pushing: Promise<void> | null = null;
   private crashes = 0;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly healthTimer: ReturnType<typeof setInterval>;
   private pinging = false;
   private closed = false;
   private lastExit: string | null = null;
-  private readonly claimed = new Map<string, number>();
-  /** When each job's submission outcome became unknown (for the settle window of reconcile). */
-  private readonly unknownSince = new Map<number, number>();
+  /**
+   * When each job's submission outcome became unknown here, for the settle window of reconcile. In memory on
+   * purpose: it is about requests this process's sidecar may still have on the wire. An instance that takes
+   * the account over has waited out the lease's TTL, longer than the window. Which ids belong to which job
+   * is the database's to say (ReconcileRequest.excludeIds), not this process's memory.
+   */
+  private readonly unknownSince = new LRUCache<number, number>({ max: UNKNOWN_MEMORY });
 
   constructor(private readonly opts: SidecarOptions) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.log = opts.logger.child({ component: "sidecar-client" });
-    this.lastCapacity = opts.config.PIXVERSE_CONCURRENCY * opts.accounts.length;
     this.spawn();
     this.healthTimer = setInterval(() => void this.checkHealth(), this.timeouts.healthIntervalMs);
   }
@@ -167,32 +178,39 @@ export class SidecarGenerator implements VideoGenerator {
 
   // ── VideoGenerator ───────────────────────────────────────────────────────────────────────────────────
 
-  async capacity(): Promise<Capacity> {
-    // While a sidecar (re)starts, the last known slots will do (no reason to hold the dispatcher up), but
-    // not its view of what runs at Pixverse: the queue's own rows count instead.
-    if (!this.initialized) return { slots: this.lastCapacity, busy: null };
+  activate(accounts: readonly string[]): void {
+    const configured = new Set(this.opts.accounts.map((a) => a.email));
+    // Effective at once on this side: nothing is sent for an account left out, whatever the child does.
+    this.active = new Set(accounts.filter((a) => configured.has(a)));
+    void this.pushActive();
+  }
+
+  async capacity(): Promise<AccountCapacity[]> {
+    // While a sidecar (re)starts no account is known to be signed in: nothing is claimed for it.
+    if (!this.initialized) return [];
     try {
       const reply = await this.request("capacity", {}, this.timeouts.capacityMs);
-      this.lastCapacity = reply.slots;
-      return { slots: reply.slots, busy: reply.busy };
+      return reply.accounts.filter((c) => this.active.has(c.account));
     } catch (err) {
-      this.log.debug("capacity: using the last known value", { error: errorMessage(err) });
-      return { slots: this.lastCapacity, busy: null };
+      this.log.debug("capacity: using the last reported states", { error: errorMessage(err) });
+      return this.accounts
+        .filter((a) => this.active.has(a.email))
+        .map((a) => ({ account: a.email, ready: a.state === "ready", slots: a.capacity, busy: null }));
     }
   }
 
   async submit(request: SubmitRequest): Promise<SubmitResult> {
+    if (!this.active.has(request.account)) return { ok: false, kind: "unavailable", message: "the account is not driven by this instance (its lease is not held here)" };
     const image = request.image
       ? { base64: Buffer.from(request.image.bytes).toString("base64"), type: request.image.type, width: request.image.width, height: request.image.height }
       : undefined;
     try {
       const reply = await this.request(
         "submit",
-        { jobId: request.jobId, kind: request.kind, prompt: request.prompt, settings: request.settings, ...(image ? { image } : {}) },
+        { jobId: request.jobId, account: request.account, kind: request.kind, prompt: request.prompt, settings: request.settings, ...(image ? { image } : {}) },
         this.timeouts.submitMs,
       );
-      if (reply.result.ok) this.claim(reply.result.pixverseId, request.jobId);
-      else if (reply.result.kind === "unknown_outcome") this.noteUnknown(request.jobId);
+      if (!reply.result.ok && reply.result.kind === "unknown_outcome") this.noteUnknown(request.jobId);
       return reply.result;
     } catch (err) {
       const failure = asFailure(err);
@@ -207,11 +225,14 @@ export class SidecarGenerator implements VideoGenerator {
     }
   }
 
-  async poll(pixverseIds: string[]): Promise<PollResult> {
+  async poll(pixverseIds: string[], accountOf: ReadonlyMap<string, string>): Promise<PollResult> {
     const out: PollResult = { videos: new Map(), gone: new Set() };
-    if (pixverseIds.length === 0) return out;
+    // Only ids of active accounts: another instance polls the others.
+    const ids = pixverseIds.filter((id) => this.active.has(accountOf.get(id) ?? ""));
+    if (ids.length === 0) return out;
+    const owners = Object.fromEntries(ids.map((id) => [id, accountOf.get(id)!]));
     try {
-      const reply = await this.request("poll", { ids: pixverseIds }, this.timeouts.pollMs);
+      const reply = await this.request("poll", { ids, owners }, this.timeouts.pollMs);
       for (const video of reply.videos) out.videos.set(video.id, video);
       for (const id of reply.gone) out.gone.add(id);
     } catch (err) {
@@ -221,16 +242,21 @@ export class SidecarGenerator implements VideoGenerator {
   }
 
   async reconcile(request: ReconcileRequest): Promise<ReconcileResult> {
-    const excludeIds = [...this.claimed].filter(([, jobId]) => jobId !== request.jobId).map(([id]) => id);
+    if (!this.active.has(request.account)) return { kind: "unknown", message: "the account is not driven by this instance (its lease is not held here)" };
     try {
       const reply = await this.request(
         "reconcile",
-        { jobId: request.jobId, prompt: request.prompt, submittedAt: request.submittedAt.toISOString(), excludeIds },
+        {
+          jobId: request.jobId,
+          account: request.account,
+          prompt: request.prompt,
+          submittedAt: request.submittedAt.toISOString(),
+          excludeIds: [...request.excludeIds],
+        },
         this.timeouts.reconcileMs,
       );
       const result = reply.result;
       if (result.kind === "found") {
-        this.claim(result.pixverseId, request.jobId);
         this.unknownSince.delete(request.jobId);
         return result;
       }
@@ -245,14 +271,20 @@ export class SidecarGenerator implements VideoGenerator {
     }
   }
 
+  /**
+   * Ready when an account driven here is ready, or when none is driven here (every account's lease is held
+   * by another instance, which reports on it): an instance on standby still accepts and stores jobs.
+   */
   health(): { ready: boolean; state: string; detail?: string } {
     if (this.closed) return { ready: false, state: "closed" };
     if (!this.initialized || this.accounts.length === 0) {
       return { ready: false, state: this.lastExit ? "sidecar_restarting" : "sidecar_starting", ...(this.lastExit ? { detail: this.lastExit } : {}) };
     }
-    const ready = this.accounts.some((a) => a.state === "ready");
-    const state = ready ? "ready" : (this.accounts.find((a) => a.state !== "login_failed") ?? this.accounts[0]!).state;
     const detail = this.accounts.map((a) => `${maskEmail(a.email)}: ${a.state}${a.detail ? ` (${a.detail})` : ""}`).join("; ");
+    const driven = this.accounts.filter((a) => a.state !== "standby");
+    if (driven.length === 0) return { ready: true, state: "standby", detail };
+    const ready = driven.some((a) => a.state === "ready");
+    const state = ready ? "ready" : (driven.find((a) => a.state !== "login_failed") ?? driven[0]!).state;
     return { ready, state, detail };
   }
 
@@ -337,17 +369,21 @@ export class SidecarGenerator implements VideoGenerator {
       createPath: config.PIXVERSE_CREATE_PATH,
       logLevel: this.opts.logLevel ?? config.LOG_LEVEL,
       tuning: this.opts.tuning ?? {},
+      active: [...this.active],
       ...(this.opts.browserEnv ? { browserEnv: this.opts.browserEnv } : {}),
     };
     try {
       const reply = await this.send(child, "init", { config: init }, this.timeouts.initMs);
       if (child !== this.child) return;
       this.setAccounts(reply.accounts);
+      this.childActive = activeKey(init.active);
       this.initialized = true;
       this.lastExit = null;
-      this.log.info("sidecar initialised", { pid: child.pid, accounts: reply.accounts.length });
+      this.log.info("sidecar initialised", { pid: child.pid, accounts: reply.accounts.length, active: init.active.length });
       for (const wake of [...this.initWaiters]) wake();
       this.initWaiters.clear();
+      // The active set may have changed while the child was starting.
+      void this.pushActive();
     } catch (err) {
       this.log.error("sidecar failed to initialise; restarting it", { error: errorMessage(err) });
       child.kill("SIGKILL");
@@ -358,6 +394,7 @@ export class SidecarGenerator implements VideoGenerator {
     if (child !== this.child) return;
     this.child = null;
     this.initialized = false;
+    this.childActive = null;
     this.accounts = [];
     const how = child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`;
     for (const [id, pending] of this.pending) {
@@ -431,7 +468,7 @@ export class SidecarGenerator implements VideoGenerator {
   /** The accounts as the child reported them (state message, init or ping reply); metrics see each report. */
   private setAccounts(accounts: AccountStatus[]): void {
     this.accounts = accounts;
-    this.opts.metrics?.accounts(accounts.map((a) => ({ account: maskEmail(a.email), state: a.state, detail: a.detail })));
+    this.opts.metrics?.accounts(accounts.map((a) => ({ account: maskEmail(a.email), state: a.state, detail: a.detail, credits: a.credits })));
   }
 
   private takePending(id: number): Pending | undefined {
@@ -443,30 +480,40 @@ export class SidecarGenerator implements VideoGenerator {
   }
 
   private noteUnknown(jobId: number): void {
-    this.unknownSince.delete(jobId);
     this.unknownSince.set(jobId, Date.now());
-    if (this.unknownSince.size > CLAIMED_MEMORY) {
-      const oldest = this.unknownSince.keys().next().value;
-      if (oldest !== undefined) this.unknownSince.delete(oldest);
-    }
   }
 
-  private claim(pixverseId: string, jobId: number): void {
-    this.claimed.delete(pixverseId);
-    this.claimed.set(pixverseId, jobId);
-    if (this.claimed.size > CLAIMED_MEMORY) {
-      const oldest = this.claimed.keys().next().value;
-      if (oldest !== undefined) this.claimed.delete(oldest);
+  /**
+   * Bring the child's active set to this side's, one `activate` at a time, until they agree. A child that
+   * does not answer is killed by the health ping; its successor gets the set in `init`.
+   */
+  private pushActive(): Promise<void> {
+    this.pushing ??= this.syncActive().finally(() => (this.pushing = null));
+    return this.pushing;
+  }
+
+  private async syncActive(): Promise<void> {
+    try {
+      for (;;) {
+        const child = this.child;
+        const want = [...this.active];
+        if (!child || !this.initialized || this.closed || this.childActive === activeKey(want)) return;
+        const reply = await this.send(child, "activate", { accounts: want }, this.timeouts.initMs);
+        if (child !== this.child) return;
+        this.childActive = activeKey(want);
+        this.setAccounts(reply.accounts);
+      }
+    } catch (err) {
+      this.log.warn("the sidecar did not confirm which accounts to drive", { error: errorMessage(err) });
     }
   }
+}
+
+/** An active set in a form that compares by content. */
+function activeKey(accounts: readonly string[]): string {
+  return JSON.stringify([...accounts].sort());
 }
 
 function asFailure(err: unknown): SidecarFailure {
   return err instanceof SidecarFailure ? err : new SidecarFailure("error", true, errorMessage(err));
-}
-
-/** `someone@example.com` → `s***@example.com`: readiness output names accounts without exposing them. */
-export function maskEmail(email: string): string {
-  const at = email.indexOf("@");
-  return at > 0 ? `${email[0]}***${email.slice(at)}` : "***";
 }

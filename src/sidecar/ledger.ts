@@ -1,6 +1,7 @@
 // What one account has at Pixverse, read from its own video list: the state of the videos we poll, the
 // videos it no longer has, how many generations run there now (ours, and any a person started by hand),
 // and reconciliation of a submission whose outcome is unknown.
+import { LRUCache } from "lru-cache";
 import type { AccountReconcileResult } from "../domain/generator.ts";
 import { mapPixverseVideo, type PixverseVideo } from "../domain/status.ts";
 import type { Logger } from "../log.ts";
@@ -12,6 +13,8 @@ import { errorMessage } from "./waits.ts";
 
 // Longer than any job's deadline: an id nobody polls to its end any more is forgotten after this.
 const IN_FLIGHT_MEMORY_MS = 6 * 60 * 60_000;
+// Far more than an account can run at once; only a leak (ids never polled to their end) could reach it.
+const IN_FLIGHT_MAX = 10_000;
 
 export interface PollOutcome {
   videos: PixverseVideo[];
@@ -27,7 +30,7 @@ function isRunning(item: ListItem): boolean {
 
 export class VideoLedger {
   /** Ids this account submitted (or reconciled), not yet seen finished, with when they were noted. */
-  private readonly inFlightSince = new Map<string, number>();
+  private readonly inFlightSince = new LRUCache<string, number>({ max: IN_FLIGHT_MAX, ttl: IN_FLIGHT_MEMORY_MS });
   /** The last look at the list: when, and which videos were running then. */
   private view: { at: number; running: Set<string> } | null = null;
 
@@ -39,17 +42,13 @@ export class VideoLedger {
 
   /** Videos of ours that are not known to be finished. */
   get inFlight(): number {
+    this.inFlightSince.purgeStale();
     return this.inFlightSince.size;
   }
 
-  /** A submission created this video. */
+  /** A submission created this video (noted once: a later poll keeps its first time). */
   noteSubmitted(id: string): void {
-    const now = Date.now();
-    if (!this.inFlightSince.has(id)) this.inFlightSince.set(id, now);
-    for (const [old, since] of this.inFlightSince) {
-      if (now - since < IN_FLIGHT_MEMORY_MS) break;
-      this.inFlightSince.delete(old);
-    }
+    if (!this.inFlightSince.has(id)) this.inFlightSince.set(id, Date.now());
   }
 
   /** Pixverse refused for concurrency: what we believe runs there is wrong; look again before the next. */

@@ -41,6 +41,7 @@ async function start(config: InitConfig): Promise<AccountPool> {
   log = createLogger(config.logLevel).child({ component: "sidecar" });
   log.info("sidecar starting", {
     accounts: config.accounts.length,
+    active: config.active.length,
     webUrl: config.webUrl,
     headless: config.headless,
     submitMode: config.submitMode,
@@ -49,6 +50,7 @@ async function start(config: InitConfig): Promise<AccountPool> {
   return AccountPool.start(
     {
       accounts: config.accounts,
+      active: config.active,
       chromiumPath: config.chromiumPath,
       browserEnv: config.browserEnv,
       account: {
@@ -87,23 +89,26 @@ async function handle(request: Request): Promise<Reply> {
   // Leave a little of the caller's time for the reply to travel back.
   const budget = Math.max(1, request.timeoutMs - 250);
   switch (request.op) {
+    case "activate":
+      await pool.activate(request.accounts);
+      return { op: "activate", accounts: pool.statuses() };
     case "submit": {
       const image = request.image
         ? { name: `image.${request.image.type}`, mimeType: IMAGE_MIME[request.image.type], buffer: Buffer.from(request.image.base64, "base64") }
         : undefined;
-      const result = await pool.submit({ kind: request.kind, prompt: request.prompt, settings: request.settings, image }, budget);
-      log.info("submit", { jobId: request.jobId, kind: request.kind, ok: result.ok, ...(result.ok ? { pixverseId: result.pixverseId, account: result.account } : { error: result.kind, code: result.code }) });
+      const result = await pool.submit({ kind: request.kind, prompt: request.prompt, settings: request.settings, image }, budget, request.account);
+      log.info("submit", { jobId: request.jobId, kind: request.kind, account: request.account, ok: result.ok, ...(result.ok ? { pixverseId: result.pixverseId, account: result.account } : { error: result.kind, code: result.code }) });
       return { op: "submit", result };
     }
     case "poll":
-      return { op: "poll", ...(await pool.poll(request.ids, budget)) };
+      return { op: "poll", ...(await pool.poll(request.ids, budget, request.owners)) };
     case "reconcile": {
-      const result = await pool.reconcile(request.prompt, Date.parse(request.submittedAt), new Set(request.excludeIds), budget);
+      const result = await pool.reconcile(request.prompt, Date.parse(request.submittedAt), new Set(request.excludeIds), budget, request.account);
       log.info("reconcile", { jobId: request.jobId, result: result.kind });
       return { op: "reconcile", result };
     }
     case "capacity":
-      return { op: "capacity", ...(await pool.capacity(budget)) };
+      return { op: "capacity", accounts: (await pool.capacity(budget)).accounts };
     case "ping":
       return { op: "ping", accounts: pool.statuses() };
   }

@@ -42,6 +42,11 @@ export const initConfigSchema = z.object({
   createPath: z.string().regex(/^\//),
   logLevel: LOG_LEVEL,
   tuning: tuningSchema.default({}),
+  /**
+   * The accounts to drive from the start (this instance holds their leases); the others stay on standby,
+   * never signed in to, until an `activate` names them.
+   */
+  active: z.array(z.string().min(1)).default([]),
   /** The browser's environment; absent: the child's own. */
   browserEnv: z.record(z.string(), z.string()).optional(),
 });
@@ -70,25 +75,35 @@ const imageSchema = z.object({
 
 export const requestSchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("init"), id, timeoutMs, config: initConfigSchema }),
+  /**
+   * The accounts to drive from now on, all of them (the leases held). Newly named ones open their context and
+   * sign in; those left out are closed at once and go to standby.
+   */
+  z.object({ op: z.literal("activate"), id, timeoutMs, accounts: z.array(z.string().min(1)) }),
   z.object({
     op: z.literal("submit"),
     id,
     timeoutMs,
     jobId: z.number().int(),
+    /** The account to submit through (no other is tried). */
+    account: z.string().min(1),
     kind: z.enum(["t2v", "i2v"]),
     prompt: z.string().min(1),
     settings: settingsSchema,
     image: imageSchema.optional(),
   }),
-  z.object({ op: z.literal("poll"), id, timeoutMs, ids: z.array(pixverseId) }),
+  /** `owners`: the account holding each id (from the job rows); only that account is asked about it. */
+  z.object({ op: z.literal("poll"), id, timeoutMs, ids: z.array(pixverseId), owners: z.record(pixverseId, z.string().min(1)).default({}) }),
   z.object({
     op: z.literal("reconcile"),
     id,
     timeoutMs,
     jobId: z.number().int(),
+    /** The account whose list is searched. */
+    account: z.string().min(1),
     prompt: z.string().min(1),
     submittedAt: z.iso.datetime(),
-    /** Ids already reported for other jobs: never a match. */
+    /** Ids other jobs hold on that account (from the database): never a match. */
     excludeIds: z.array(pixverseId),
   }),
   z.object({ op: z.literal("capacity"), id, timeoutMs }),
@@ -108,6 +123,7 @@ export const ACCOUNT_STATES = [
   "paused_credits",
   "login_blocked",
   "login_failed",
+  "standby",
 ] as const;
 /**
  * - `signed_out`     no live session; a login is under way or scheduled (after the re-login cooldown).
@@ -117,6 +133,8 @@ export const ACCOUNT_STATES = [
  * - `paused_credits` credits or the monthly limit are used up; polls go on, submissions wait.
  * - `login_blocked`  Pixverse said too many login attempts (500213); no login until the block ends.
  * - `login_failed`   wrong e-mail or password, an OAuth-only account or a non-English UI: needs the operator.
+ * - `standby`        configured but not driven here: another instance holds its lease (or nobody yet). No
+ *                    context, no session, never signed in to.
  */
 export type AccountState = (typeof ACCOUNT_STATES)[number];
 
@@ -127,6 +145,8 @@ export const accountStatusSchema = z.object({
   since: z.string(),
   capacity: z.number().int().nonnegative(),
   inFlight: z.number().int().nonnegative(),
+  /** Credits left (daily + monthly + package) when last read; absent or null while unknown. */
+  credits: z.number().nullable().optional(),
 });
 export type AccountStatus = z.infer<typeof accountStatusSchema>;
 
@@ -149,6 +169,14 @@ export const pixverseVideoSchema = z.object({
   outputHeight: z.number().nullable(),
 });
 
+/** domain/generator.ts AccountCapacity on the wire. */
+export const accountCapacitySchema = z.object({
+  account: z.string().min(1),
+  ready: z.boolean(),
+  slots: z.number().int().nonnegative(),
+  busy: z.number().int().nonnegative().nullable(),
+});
+
 export const reconcileResultSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("found"), pixverseId, account: z.string().min(1) }),
   z.object({ kind: z.literal("absent") }),
@@ -158,12 +186,13 @@ export const reconcileResultSchema = z.discriminatedUnion("kind", [
 /** The value of a successful reply, by the request's op. */
 export const replySchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("init"), accounts: z.array(accountStatusSchema) }),
+  z.object({ op: z.literal("activate"), accounts: z.array(accountStatusSchema) }),
   z.object({ op: z.literal("submit"), result: submitResultSchema }),
   /** `gone`: ids Pixverse says it no longer has (absent from the list, `list/detail` 500008). */
   z.object({ op: z.literal("poll"), videos: z.array(pixverseVideoSchema), gone: z.array(pixverseId) }),
   z.object({ op: z.literal("reconcile"), result: reconcileResultSchema }),
-  /** `busy`: running at Pixverse as its own list shows (hand-made videos too); null without a fresh view. */
-  z.object({ op: z.literal("capacity"), slots: z.number().int().nonnegative(), busy: z.number().int().nonnegative().nullable() }),
+  /** One entry per active account; `busy`: running there as its own list shows (hand-made videos too), null without a fresh view. */
+  z.object({ op: z.literal("capacity"), accounts: z.array(accountCapacitySchema) }),
   z.object({ op: z.literal("ping"), accounts: z.array(accountStatusSchema) }),
   z.object({ op: z.literal("shutdown") }),
 ]);

@@ -143,8 +143,14 @@ export class AccountSession {
       case "needs_human":
       case "login_blocked":
       case "login_failed":
+      case "standby":
         return { credits: false, message: this.describe() };
     }
+  }
+
+  /** Paused for credits: look whether they came back (at most once per recheck interval), without a submission. */
+  async recheckCredits(): Promise<void> {
+    if (this.state === "paused_credits") await this.creditsCameBack();
   }
 
   /** Pixverse said the credits or the monthly limit are used up: polls go on, submissions wait. */

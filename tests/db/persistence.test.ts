@@ -49,9 +49,9 @@ if (backends().includes("postgres")) {
     const empty = await emptyPostgresDatabase();
     try {
       const opened = await Promise.all([1, 2, 3].map(() => openDatabase({ url: empty.url })));
-      const migrations = await opened[0]!.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+      const migrations = await opened[0]!.db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
       const journal = (await Bun.file(new URL("../../drizzle/meta/_journal.json", import.meta.url)).json()) as { entries: unknown[] };
-      expect((migrations as unknown as { rows: { n: number }[] }).rows[0]!.n).toBe(journal.entries.length);
+      expect(migrations.rows[0]!.n).toBe(journal.entries.length);
       for (const d of opened) await d.close();
     } finally {
       await empty.drop();

@@ -31,9 +31,9 @@ const v = (user: string, settings?: RequestedSettings | null): NewVideo => ({
 const ALL: RequestedSettings = { model: "v6", quality: "1080p", duration: 10, aspectRatio: "9:16", seed: 2_147_483_647, negativePrompt: "blurry, text" };
 
 async function settingsColumn(db: Db): Promise<{ id: number; settings: unknown; is_null: boolean }[]> {
-  const r = (await db.execute(sql`select id, settings, settings is null as is_null from videos order by id`)) as unknown as {
-    rows: { id: number; settings: unknown; is_null: boolean | string }[];
-  };
+  const r = await db.execute<{ id: number; settings: unknown; is_null: boolean | string }>(
+    sql`select id, settings, settings is null as is_null from videos order by id`,
+  );
   return r.rows.map((x) => ({ id: Number(x.id), settings: x.settings, is_null: x.is_null === true || x.is_null === "t" }));
 }
 

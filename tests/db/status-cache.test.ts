@@ -69,6 +69,16 @@ test("the cache holds at most maxEntries videos", async () => {
   expect(h.cache.size()).toBe(3);
 });
 
+test("when full, the video read least recently is the one dropped", async () => {
+  const h = harness(row("failed")); // settled: only eviction can drop an entry
+  for (const id of [1, 2, 3]) await h.cache.get(id);
+  await h.cache.get(1); // 2 is now the least recently read
+  await h.cache.get(4);
+  expect(h.loads()).toBe(4);
+  expect(h.cache.peek(2)).toBeUndefined();
+  for (const id of [1, 3, 4]) expect(h.cache.peek(id)?.state).toBe("failed");
+});
+
 test("a read that started before a change does not cache the old state", async () => {
   let release!: (r: StatusRow) => void;
   let calls = 0;

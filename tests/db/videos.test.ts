@@ -38,9 +38,22 @@ describeEachDatabase("video repository", (db) => {
     expect(await repo.queueDepth()).toBe(2);
     await repo.finish(2, "failed", {});
     expect(await repo.queueDepth()).toBe(1);
-    const counted = await db().db.execute(sql`select count(*)::int as n from videos where state in ('queued', 'submitting')`);
-    expect((counted as unknown as { rows: { n: number }[] }).rows[0]!.n).toBe(1);
+    const counted = await db().db.execute<{ n: number }>(sql`select count(*)::int as n from videos where state in ('queued', 'submitting')`);
+    expect(counted.rows[0]!.n).toBe(1);
     expect((await repo.insertBatch([v("e"), v("f")], limits)).every((o) => o.ok)).toBe(true);
+  });
+
+  test("jobs not yet final are counted by state, and finished ones not at all", async () => {
+    const repo = createVideoRepository(db());
+    const limits = { maxActivePerUser: 100, maxQueueDepth: 100, deadlineMinutes: 30 };
+    await repo.insertBatch([v("a"), v("b"), v("c"), v("d"), v("e")], limits);
+    expect(await repo.countByState()).toEqual({ queued: 5 });
+    const [first, second] = await repo.claimQueued("me", 2);
+    await repo.markSubmitted(first!.id, "me", "px-1", "acct");
+    await repo.finish(5, "failed", {});
+    expect(await repo.countByState()).toEqual({ queued: 2, submitting: 1, generating: 1 });
+    await repo.finish(second!.id, "succeeded", { url: "https://m/x.mp4" });
+    expect(await repo.countByState()).toEqual({ queued: 2, generating: 1 });
   });
 
   test("finishing is idempotent: a finished job keeps its first final state", async () => {

@@ -11,6 +11,7 @@ import { openDatabase, type Database } from "../../src/db/client.ts";
 import { createVideoRepository } from "../../src/db/videos.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createVideoService, type VideoService } from "../../src/videos.ts";
+import { postgresRateLimitStores } from "../../src/http/rate-limit.ts";
 import { formPost, GENEROUS, jsonPost, statusUrl, TEST_ALLOWED } from "../support/app.ts";
 import { png } from "../support/images.ts";
 import { emptyPostgresDatabase } from "../support/db.ts";
@@ -122,6 +123,8 @@ if (process.env.TEST_DATABASE_URL) describe("while PostgreSQL is unreachable [po
   /** A connection that bypasses the proxy: what is really stored. */
   let direct: pg.Client;
   let app: ReturnType<typeof createApp>;
+  /** The same service with RATE_LIMIT_STORE=postgres: its per-minute counters are in the unreachable database. */
+  let sharedLimitsApp: ReturnType<typeof createApp>;
   const owner = uniqueOwner();
   let known = 0;
   let knownBody: unknown;
@@ -150,6 +153,14 @@ if (process.env.TEST_DATABASE_URL) describe("while PostgreSQL is unreachable [po
     const read = await app.request(statusUrl(known, owner));
     expect(read.status).toBe(200);
     knownBody = await read.json();
+    sharedLimitsApp = createApp({
+      videos,
+      logger: silentLogger,
+      limits: { generationsPerMinute: 10_000, statusPerMinute: 10_000 },
+      allowed: TEST_ALLOWED,
+      rateLimitStores: postgresRateLimitStores(database.db),
+    });
+    expect((await sharedLimitsApp.request(statusUrl(known, owner))).status).toBe(200);
     // Stored but never read through this app: not in its cache.
     neverRead = await videoIdOf(await app.request(...jsonPost("/text2video", { ...owner, prompt: "never read" })));
 
@@ -174,6 +185,16 @@ if (process.env.TEST_DATABASE_URL) describe("while PostgreSQL is unreachable [po
     const again = await app.request(statusUrl(known, owner));
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual(knownBody);
+  });
+
+  test("with the rate limits counted in the database, get_status still answers a cached video (the limit lets it through uncounted)", async () => {
+    const res = await sharedLimitsApp.request(statusUrl(known, owner));
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toEqual(knownBody);
+  });
+
+  test("with the rate limits counted in the database, text2video is still the 503, not a 500", async () => {
+    await expectUnavailable(await sharedLimitsApp.request(...jsonPost("/text2video", { ...uniqueOwner(), prompt: "during outage" })));
   });
 
   test("get_status of a video it never read is 503 with Retry-After, not 500 or 404", async () => {

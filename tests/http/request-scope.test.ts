@@ -1,5 +1,6 @@
-// Every answer, whatever route or outcome, carries an X-Request-Id and leaves exactly one request log line
-// with that id; a value thrown synchronously on the status hot path is a generic 500 like any other.
+// Every answer, whatever route or outcome, carries an X-Request-Id (a caller's plain one echoed, else ours)
+// and leaves exactly one request log line with that id; a value thrown synchronously on the status hot path
+// is a generic 500 like any other; a body over a route's limit is the contract's 413 JSON.
 import { describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/log.ts";
 import type { VideoService } from "../../src/videos.ts";
@@ -81,6 +82,64 @@ describe("request scope", () => {
       // An Error's message is logged for the operator; a thrown string's text is not kept at all.
       if (typeof thrown === "string") expect(lines.join("\n")).not.toMatch(/password/i);
       expect(requestLines(lines)[0]).toMatchObject({ request_id: body.request_id, status: 500 });
+    });
+  }
+
+  test("echoes a caller's plain X-Request-Id on every kind of answer, and logs the request under it", async () => {
+    const videos = recordingVideos();
+    await videos.create({ appBundleId: OWNER.app_bundle_id, apphudUserId: OWNER.apphud_user_id, clientIp: null, kind: "t2v", prompt: "x" });
+    const failing: VideoService = { ...recordingVideos(), create: async () => { throw new Error("boom"); } };
+    const cases: [string, VideoService, string, RequestInit, number][] = [
+      ["ok", videos, statusUrl(1), {}, 200],
+      ["bad", videos, statusUrl("x"), {}, 400],
+      ["missing", videos, statusUrl(7), {}, 404],
+      ["wrong-method", videos, "/get_status", { method: "PUT" }, 405],
+      ["too-large", videos, "/text2video", { method: "POST", headers: { "content-type": "application/json", "content-length": String(10 * 1024 * 1024) }, body: "{}" }, 413],
+      ["limited", videos, statusUrl(1), {}, 429],
+      ["failed", failing, ...jsonPost("/text2video", { ...OWNER, prompt: "fox" }), 500],
+    ];
+    for (const [name, service, path, init, status] of cases) {
+      const { lines, logger } = capture();
+      const app = appWith(service, logger, { generationsPerMinute: 10, statusPerMinute: status === 429 ? 0 : 10 });
+      const id = `caller-${name}_1=x`;
+      const res = await app.request(path, { ...init, headers: { ...(init.headers as Record<string, string>), "x-request-id": id } });
+      expect(res.status, name).toBe(status);
+      expect(res.headers.get("x-request-id"), name).toBe(id);
+      expect(requestLines(lines)[0], name).toMatchObject({ request_id: id, status });
+    }
+  });
+
+  test("gives each request without an id of its own a different one", async () => {
+    const app = appWith(recordingVideos());
+    const ids = new Set<string | null>();
+    for (let i = 0; i < 50; i++) ids.add((await app.request("/health")).headers.get("x-request-id"));
+    expect(ids.size).toBe(50);
+    expect(ids.has(null)).toBe(false);
+  });
+
+  for (const [what, announced] of [
+    ["announced", true],
+    ["streamed without a Content-Length", false],
+  ] as const) {
+    test(`a text2video body over the 256 KiB text limit, ${what}, is the 413 JSON payload_too_large`, async () => {
+      const { lines, logger } = capture();
+      const videos = recordingVideos();
+      const body = JSON.stringify({ ...OWNER, prompt: "x".repeat(300 * 1024) });
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (announced) headers["content-length"] = String(body.length);
+      const stream = new ReadableStream<Uint8Array>({
+        start(ctrl) {
+          ctrl.enqueue(new TextEncoder().encode(body));
+          ctrl.close();
+        },
+      });
+      const res = await appWith(videos, logger).request(new Request("http://localhost/text2video", { method: "POST", headers, body: stream }));
+      const err = await expectError(res, 413);
+      expect(Object.keys(err).sort()).toEqual(["error", "message"]);
+      expect(err.error).toBe("payload_too_large");
+      expect(res.headers.get("x-request-id")).toBeTruthy();
+      expect(requestLines(lines)[0]).toMatchObject({ status: 413, path: "/text2video" });
+      expect(videos.created).toHaveLength(0);
     });
   }
 });

@@ -14,7 +14,16 @@ function countRun(sessionDir: string): number {
 }
 
 const EMAIL = "ops@example.com";
-const account = (state: string, detail?: string) => ({ email: EMAIL, state, since: new Date().toISOString(), capacity: 2, inFlight: 0, ...(detail ? { detail } : {}) });
+const account = (state: string, detail?: string) => ({
+  email: EMAIL,
+  state,
+  since: new Date().toISOString(),
+  capacity: 2,
+  inFlight: 0,
+  // Read once signed in, as the real sidecar does.
+  ...(state === "ready" ? { credits: 480 } : {}),
+  ...(detail ? { detail } : {}),
+});
 const send = (m: unknown) => process.send!(m);
 const pause = () => new Promise((r) => setTimeout(r, 20));
 

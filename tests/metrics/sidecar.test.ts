@@ -29,7 +29,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Pr
 
 const read = async (metrics: Metrics) => parseMetrics(await metrics.text());
 
-test("counts a restart, logins and a replaced session, and shows each account's current state masked", async () => {
+test("counts a restart, logins and a replaced session, and shows each account's current state and credits masked", async () => {
   const dir = await mkdtemp(join(tmpdir(), "fake-sidecar-"));
   const metrics = createMetrics({ processMetrics: false });
   const gen = createSidecarGenerator({
@@ -54,4 +54,5 @@ test("counts a restart, logins and a replaced session, and shows each account's 
   expect(valueOf(samples, "pixverse_account_state", { ...acct, state: "signed_out" })).toBe(0);
   expect(valueOf(samples, "pixverse_account_state", { ...acct, state: "signing_in" })).toBe(0);
   expect(samplesOf(samples, "pixverse_account_state").every((s) => s.labels.account === "o***@example.com")).toBe(true);
+  expect(valueOf(samples, "pixverse_account_credits", acct)).toBe(480);
 });

@@ -40,6 +40,8 @@ interface Setup {
   url?: string;
   timeouts?: SidecarOptions["timeouts"];
   tuning?: SidecarOptions["tuning"];
+  /** The accounts this instance holds the lease of; default: the one account. */
+  active?: string[];
 }
 
 async function sidecar(setup: Setup = {}): Promise<{ gen: SidecarGenerator; dataDir: string }> {
@@ -57,6 +59,8 @@ async function sidecar(setup: Setup = {}): Promise<{ gen: SidecarGenerator; data
     tuning: { actionTimeoutMs: 5_000, navigationTimeoutMs: 10_000, reloginCooldownMs: 0, signInWaitMs: 15_000, ...setup.tuning },
   });
   generators.push(gen);
+  // This instance holds the account's lease (the keeper's part in the service).
+  gen.activate(setup.active ?? [EMAIL]);
   return { gen, dataDir };
 }
 
@@ -68,7 +72,7 @@ async function finished(gen: SidecarGenerator, ids: string[]): Promise<Map<strin
   const urls = new Map<string, string>();
   await eventually(
     async () => {
-      const { videos } = await gen.poll(ids.filter((id) => !urls.has(id)));
+      const { videos } = await gen.poll(ids.filter((id) => !urls.has(id)), new Map(ids.map((id) => [id, EMAIL])));
       for (const [id, video] of videos) {
         const outcome = mapPixverseVideo(video);
         if (outcome.kind === "succeeded") urls.set(id, outcome.url);
@@ -85,9 +89,10 @@ async function finished(gen: SidecarGenerator, ids: string[]): Promise<Map<strin
 test("text and image videos go through the sidecar process and poll to fetchable URLs", async () => {
   const { gen } = await sidecar();
   await untilHealth(gen, "ready");
-  expect((await gen.capacity()).slots).toBe(2);
-  const text = await gen.submit({ jobId: 1, kind: "t2v", prompt: "a harbour at night", settings: TEST_SETTINGS });
+  expect(await gen.capacity()).toEqual([{ account: EMAIL, ready: true, slots: 2, busy: 0 }]);
+  const text = await gen.submit({ account: EMAIL, jobId: 1, kind: "t2v", prompt: "a harbour at night", settings: TEST_SETTINGS });
   const image = await gen.submit({
+    account: EMAIL,
     jobId: 2,
     kind: "i2v",
     settings: TEST_SETTINGS,
@@ -108,7 +113,7 @@ test("a second sidecar started with the same session directory does not log in a
   await untilHealth(second.gen, "ready");
   expect(second.gen.health().detail).toContain("saved session reused");
   expect((await stats(sim)).logins).toBe(1);
-  expect((await second.gen.submit({ jobId: 1, kind: "t2v", prompt: "no second login", settings: TEST_SETTINGS })).ok).toBe(true);
+  expect((await second.gen.submit({ account: EMAIL, jobId: 1, kind: "t2v", prompt: "no second login", settings: TEST_SETTINGS })).ok).toBe(true);
 });
 
 test("kill -9 of the sidecar between click and answer: unknown_outcome, a new sidecar, and reconcile finds the one video", async () => {
@@ -119,14 +124,14 @@ test("kill -9 of the sidecar between click and answer: unknown_outcome, a new si
   await untilHealth(gen, "ready");
   const firstPid = gen.pid!;
   const submittedAt = new Date();
-  const submitting = gen.submit({ jobId: 41, kind: "t2v", prompt, settings: TEST_SETTINGS });
+  const submitting = gen.submit({ account: EMAIL, jobId: 41, kind: "t2v", prompt, settings: TEST_SETTINGS });
   const answer = JSON.parse(await proxy.held) as { ErrCode: number; Resp: { video_id: number } };
   expect(answer.ErrCode).toBe(0);
   process.kill(firstPid, "SIGKILL");
 
   expect(await submitting).toMatchObject({ ok: false, kind: "unknown_outcome" });
   await eventually(async () => (gen.pid !== null && gen.pid !== firstPid && gen.health().ready ? true : undefined), 30_000, "a new, ready sidecar");
-  expect(await gen.reconcile({ jobId: 41, kind: "t2v", prompt, submittedAt })).toEqual({ kind: "found", pixverseId: String(answer.Resp.video_id), account: EMAIL });
+  expect(await gen.reconcile({ jobId: 41, account: EMAIL, excludeIds: [], kind: "t2v", prompt, submittedAt })).toEqual({ kind: "found", pixverseId: String(answer.Resp.video_id), account: EMAIL });
   const s = await stats(sim);
   expect(s.prompts.filter((p) => p.prompt === prompt)).toHaveLength(1);
   expect(s.submissions.t2v).toBe(1);
@@ -138,20 +143,21 @@ test("kill -9 before the request reached Pixverse: reconcile says unknown during
   const prompt = "drop-me: a quiet meadow";
   const proxy = holdingProxy(sim.url, (method, path, body) => method === "POST" && path.endsWith("/video/t2v") && body.includes("drop-me"), "request");
   proxies.push(proxy);
-  const { gen } = await sidecar({ url: proxy.url, timeouts: { reconcileSettleMs: 1_500 } });
+  // Longer than a loaded machine needs to start the new sidecar and Chromium, so the early look falls inside it.
+  const { gen } = await sidecar({ url: proxy.url, timeouts: { reconcileSettleMs: 8_000 } });
   await untilHealth(gen, "ready");
   const firstPid = gen.pid!;
   const submittedAt = new Date();
-  const submitting = gen.submit({ jobId: 42, kind: "t2v", prompt, settings: TEST_SETTINGS });
+  const submitting = gen.submit({ account: EMAIL, jobId: 42, kind: "t2v", prompt, settings: TEST_SETTINGS });
   await proxy.held;
   process.kill(firstPid, "SIGKILL");
   expect(await submitting).toMatchObject({ ok: false, kind: "unknown_outcome" });
   await eventually(async () => (gen.pid !== firstPid && gen.health().ready ? true : undefined), 30_000, "a new, ready sidecar");
-  const early = await gen.reconcile({ jobId: 42, kind: "t2v", prompt, submittedAt });
+  const early = await gen.reconcile({ jobId: 42, account: EMAIL, excludeIds: [], kind: "t2v", prompt, submittedAt });
   expect(early.kind).toBe("unknown");
   await eventually(
-    async () => ((await gen.reconcile({ jobId: 42, kind: "t2v", prompt, submittedAt })).kind === "absent" ? true : undefined),
-    10_000,
+    async () => ((await gen.reconcile({ jobId: 42, account: EMAIL, excludeIds: [], kind: "t2v", prompt, submittedAt })).kind === "absent" ? true : undefined),
+    20_000,
     "absent after the settle window",
   );
   expect((await stats(sim)).prompts).toHaveLength(0);
@@ -164,12 +170,12 @@ test("no answer after the click: unknown_outcome, and reconcile waits for the su
   const { gen } = await sidecar({ url: proxy.url, tuning: { createAnswerTimeoutMs: 3_000 } });
   await untilHealth(gen, "ready");
   const submittedAt = new Date();
-  const submitting = gen.submit({ jobId: 43, kind: "t2v", prompt, settings: TEST_SETTINGS });
+  const submitting = gen.submit({ account: EMAIL, jobId: 43, kind: "t2v", prompt, settings: TEST_SETTINGS });
   const answer = JSON.parse(await proxy.held) as { Resp: { video_id: number } };
   // The sidecar is still waiting for the answer: it will not say absent (or found) meanwhile.
-  expect(await gen.reconcile({ jobId: 43, kind: "t2v", prompt, submittedAt })).toMatchObject({ kind: "unknown", message: expect.stringContaining("under way") });
+  expect(await gen.reconcile({ jobId: 43, account: EMAIL, excludeIds: [], kind: "t2v", prompt, submittedAt })).toMatchObject({ kind: "unknown", message: expect.stringContaining("under way") });
   expect(await submitting).toMatchObject({ ok: false, kind: "unknown_outcome" });
-  expect(await gen.reconcile({ jobId: 43, kind: "t2v", prompt, submittedAt })).toEqual({ kind: "found", pixverseId: String(answer.Resp.video_id), account: EMAIL });
+  expect(await gen.reconcile({ jobId: 43, account: EMAIL, excludeIds: [], kind: "t2v", prompt, submittedAt })).toEqual({ kind: "found", pixverseId: String(answer.Resp.video_id), account: EMAIL });
   expect((await stats(sim)).prompts.filter((p) => p.prompt === prompt)).toHaveLength(1);
 });
 
@@ -180,7 +186,7 @@ test("a sidecar that stops answering is killed and replaced", async () => {
   process.kill(frozenPid, "SIGSTOP");
   await eventually(async () => (gen.pid !== null && gen.pid !== frozenPid && gen.health().ready ? true : undefined), 30_000, "a replacement sidecar");
   expect(() => process.kill(frozenPid, 0)).toThrow();
-  expect((await gen.submit({ jobId: 1, kind: "t2v", prompt: "after the hang", settings: TEST_SETTINGS })).ok).toBe(true);
+  expect((await gen.submit({ account: EMAIL, jobId: 1, kind: "t2v", prompt: "after the hang", settings: TEST_SETTINGS })).ok).toBe(true);
 });
 
 test("a submission sent while the sidecar is down waits for the new one and goes through", async () => {
@@ -189,7 +195,7 @@ test("a submission sent while the sidecar is down waits for the new one and goes
   const pid = gen.pid!;
   process.kill(pid, "SIGKILL");
   await eventually(async () => (gen.pid !== pid ? true : undefined), 10_000, "the exit to be noticed");
-  const result = await gen.submit({ jobId: 7, kind: "t2v", prompt: "during the restart", settings: TEST_SETTINGS });
+  const result = await gen.submit({ account: EMAIL, jobId: 7, kind: "t2v", prompt: "during the restart", settings: TEST_SETTINGS });
   expect(result.ok, JSON.stringify(result)).toBe(true);
   expect((await stats(sim)).prompts.filter((p) => p.prompt === "during the restart")).toHaveLength(1);
 });
@@ -200,10 +206,10 @@ test("headless human check: readiness says needs_human until a person solves it,
   await untilHealth(gen, "needs_human");
   expect(gen.health()).toMatchObject({ ready: false });
   expect(gen.health().detail).toContain("HEADLESS=false");
-  expect(await gen.submit({ jobId: 1, kind: "t2v", prompt: "must wait", settings: TEST_SETTINGS })).toMatchObject({ ok: false, kind: "unavailable" });
+  expect(await gen.submit({ account: EMAIL, jobId: 1, kind: "t2v", prompt: "must wait", settings: TEST_SETTINGS })).toMatchObject({ ok: false, kind: "unavailable" });
   await simPost(sim, "/solve-human-check", {});
   await untilHealth(gen, "ready");
-  expect((await gen.submit({ jobId: 2, kind: "t2v", prompt: "after the person", settings: TEST_SETTINGS })).ok).toBe(true);
+  expect((await gen.submit({ account: EMAIL, jobId: 2, kind: "t2v", prompt: "after the person", settings: TEST_SETTINGS })).ok).toBe(true);
   expect((await stats(sim)).prompts.map((p) => p.prompt)).toEqual(["after the person"]);
 });
 
@@ -212,7 +218,7 @@ test("a wrong password shows in readiness as login_failed and the sidecar does n
   await untilHealth(gen, "login_failed");
   const pid = gen.pid;
   expect(gen.health().detail).toContain("check EMAIL and PASSWORD");
-  expect(await gen.submit({ jobId: 1, kind: "t2v", prompt: "never", settings: TEST_SETTINGS })).toMatchObject({ ok: false, kind: "unavailable" });
+  expect(await gen.submit({ account: EMAIL, jobId: 1, kind: "t2v", prompt: "never", settings: TEST_SETTINGS })).toMatchObject({ ok: false, kind: "unavailable" });
   expect(gen.pid).toBe(pid);
   expect((await stats(sim)).failedLogins).toBe(1);
 });
@@ -224,5 +230,28 @@ test("closing the generator ends the sidecar process", async () => {
   await gen.close();
   expect(() => process.kill(pid, 0)).toThrow();
   expect(gen.health()).toEqual({ ready: false, state: "closed" });
-  expect(await gen.submit({ jobId: 1, kind: "t2v", prompt: "after close", settings: TEST_SETTINGS })).toMatchObject({ ok: false, kind: "unavailable" });
+  expect(await gen.submit({ account: EMAIL, jobId: 1, kind: "t2v", prompt: "after close", settings: TEST_SETTINGS })).toMatchObject({ ok: false, kind: "unavailable" });
+});
+
+test("an account whose lease is not held here stays on standby: never signed in, nothing sent, and the instance stays ready", async () => {
+  const { gen } = await sidecar({ active: [] });
+  expect(await gen.waitUntilStarted(30_000)).toBe(true);
+  await untilHealth(gen, "standby");
+  expect(gen.health().ready).toBe(true);
+  expect(gen.accountStates().map((a) => a.state)).toEqual(["standby"]);
+  expect(await gen.capacity()).toEqual([]);
+  expect(await gen.submit({ account: EMAIL, jobId: 1, kind: "t2v", prompt: "not held", settings: TEST_SETTINGS })).toMatchObject({ ok: false, kind: "unavailable" });
+  expect((await stats(sim)).logins).toBe(0);
+
+  gen.activate([EMAIL]);
+  await untilHealth(gen, "ready");
+  expect((await gen.submit({ account: EMAIL, jobId: 2, kind: "t2v", prompt: "held now", settings: TEST_SETTINGS })).ok).toBe(true);
+
+  gen.activate([]);
+  // Dropped at once on this side, before the sidecar has even closed the context.
+  expect(await gen.submit({ account: EMAIL, jobId: 3, kind: "t2v", prompt: "dropped", settings: TEST_SETTINGS })).toMatchObject({ ok: false, kind: "unavailable" });
+  await untilHealth(gen, "standby");
+  const s = await stats(sim);
+  expect(s.prompts.map((p) => p.prompt)).toEqual(["held now"]);
+  expect(s.logins).toBe(1);
 });

@@ -10,6 +10,7 @@ describe("requests", () => {
       id: 7,
       timeoutMs: 1000,
       jobId: 3,
+      account: "ann@example.com",
       kind: "i2v",
       prompt: "a cat",
       settings: TEST_SETTINGS,
@@ -22,6 +23,24 @@ describe("requests", () => {
     expect(requestSchema.safeParse({ op: "submit", id: 7, timeoutMs: 1000, jobId: 3, kind: "t2v", prompt: "a cat" }).success).toBe(false);
     const noAudio = { ...TEST_SETTINGS, audio: undefined };
     expect(requestSchema.safeParse({ op: "submit", id: 7, timeoutMs: 1000, jobId: 3, kind: "t2v", prompt: "a cat", settings: noAudio }).success).toBe(false);
+  });
+
+  test("refuses a submit or a reconciliation that names no account", () => {
+    expect(requestSchema.safeParse({ op: "submit", id: 7, timeoutMs: 1000, jobId: 3, kind: "t2v", prompt: "a cat", settings: TEST_SETTINGS }).success).toBe(false);
+    const reconcile = { op: "reconcile", id: 8, timeoutMs: 1000, jobId: 3, prompt: "a cat", submittedAt: new Date().toISOString(), excludeIds: [] };
+    expect(requestSchema.safeParse(reconcile).success).toBe(false);
+    expect(requestSchema.safeParse({ ...reconcile, account: "ann@example.com" }).success).toBe(true);
+  });
+
+  test("accepts an activation naming the accounts to drive, none included", () => {
+    expect(requestSchema.safeParse({ op: "activate", id: 9, timeoutMs: 1000, accounts: ["ann@example.com"] }).success).toBe(true);
+    expect(requestSchema.safeParse({ op: "activate", id: 9, timeoutMs: 1000, accounts: [] }).success).toBe(true);
+    expect(requestSchema.safeParse({ op: "activate", id: 9, timeoutMs: 1000 }).success).toBe(false);
+  });
+
+  test("a poll names each id's account; an owner with a non-numeric id is refused", () => {
+    expect(requestSchema.safeParse({ op: "poll", id: 1, timeoutMs: 5, ids: ["12"], owners: { "12": "ann@example.com" } }).success).toBe(true);
+    expect(requestSchema.safeParse({ op: "poll", id: 1, timeoutMs: 5, ids: ["12"], owners: { x: "ann@example.com" } }).success).toBe(false);
   });
 
   test("refuses a request without an id or a timeout", () => {
@@ -45,6 +64,12 @@ describe("child messages", () => {
   test("refuses a submit result with a kind the dispatcher does not know", () => {
     const reply = { type: "reply", id: 1, reply: { op: "submit", result: { ok: false, kind: "maybe", message: "?" } } };
     expect(childMessageSchema.safeParse(reply).success).toBe(false);
+  });
+
+  test("an account on standby (its lease held elsewhere) is a documented state, with or without credits known", () => {
+    const status = { email: "a@b.c", state: "standby", since: "x", capacity: 0, inFlight: 0 };
+    expect(childMessageSchema.safeParse({ type: "state", accounts: [status] }).success).toBe(true);
+    expect(childMessageSchema.safeParse({ type: "state", accounts: [{ ...status, state: "ready", credits: 480 }] }).success).toBe(true);
   });
 
   test("refuses an account state outside the documented set", () => {

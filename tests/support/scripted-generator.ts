@@ -1,7 +1,7 @@
 // A VideoGenerator whose answers the test scripts: what each submission returns, what each poll reports,
 // what reconciliation finds. It records every call, so tests can assert "never submitted twice".
 import type {
-  Capacity,
+  AccountCapacity,
   PollResult,
   ReconcileRequest,
   ReconcileResult,
@@ -15,16 +15,24 @@ import type { PixverseVideo } from "../../src/domain/status.ts";
 export const SCRIPTED_ACCOUNT = "acct@example.com";
 
 export class ScriptedGenerator implements VideoGenerator {
+  /** Slots of each account. */
   cap = 2;
-  /** The accounts successful submissions name, in turn (round robin). */
+  /** The accounts it has (each with `cap` slots). */
   accounts: string[] = [SCRIPTED_ACCOUNT];
-  private turn = 0;
-  /** What Pixverse's own list shows running (null: no fresh view, the queue counts its rows). */
+  /** What activate() last named; null until it is called (then every account counts as active). */
+  active: Set<string> | null = null;
+  /** Accounts that are signed in but take no submission now (paused for credits, waiting for a person). */
+  readonly notReady = new Set<string>();
+  /** What Pixverse's own list shows running on each account (null: no fresh view, the queue counts its rows). */
   busyAtPixverse: number | null = null;
+  /** Submissions that named an account that was not active (a real generator sends nothing for them). */
+  readonly refusedInactive: SubmitRequest[] = [];
   /** Ids Pixverse answers 500008 for. */
   readonly gone = new Set<string>();
   readonly submitted: SubmitRequest[] = [];
   readonly polled: string[][] = [];
+  /** The account each polled id was said to be on, per poll. */
+  readonly polledAccounts: string[][] = [];
   readonly reconciled: ReconcileRequest[] = [];
   /** Answers for the next submissions, in order; when empty a submission succeeds with a fresh id. */
   readonly nextSubmits: (SubmitResult | Error)[] = [];
@@ -32,23 +40,37 @@ export class ScriptedGenerator implements VideoGenerator {
   readonly videos = new Map<string, PixverseVideo>();
   private nextId = 400_000_000_000_000;
 
-  async capacity(): Promise<Capacity> {
-    return { slots: this.cap, busy: this.busyAtPixverse };
+  activate(accounts: readonly string[]): void {
+    this.active = new Set(accounts);
+  }
+
+  isActive(account: string): boolean {
+    return this.accounts.includes(account) && (this.active === null || this.active.has(account));
+  }
+
+  async capacity(): Promise<AccountCapacity[]> {
+    return this.accounts
+      .filter((a) => this.isActive(a))
+      .map((account) => ({ account, ready: !this.notReady.has(account), slots: this.cap, busy: this.busyAtPixverse }));
   }
 
   async submit(request: SubmitRequest): Promise<SubmitResult> {
+    if (!this.isActive(request.account)) {
+      this.refusedInactive.push(request);
+      return { ok: false, kind: "unavailable", message: "the account is not driven here" };
+    }
     this.submitted.push(request);
     const scripted = this.nextSubmits.shift();
     if (scripted instanceof Error) throw scripted;
     if (scripted) return scripted;
     const id = String(this.nextId++);
     this.videos.set(id, { id, status: 5, url: null, outputWidth: null, outputHeight: null });
-    const account = this.accounts[this.turn++ % this.accounts.length]!;
-    return { ok: true, pixverseId: id, account };
+    return { ok: true, pixverseId: id, account: request.account };
   }
 
-  async poll(ids: string[]): Promise<PollResult> {
+  async poll(ids: string[], accountOf: ReadonlyMap<string, string>): Promise<PollResult> {
     this.polled.push(ids);
+    this.polledAccounts.push(ids.map((id) => accountOf.get(id) ?? "?"));
     const videos = new Map<string, PixverseVideo>();
     const gone = new Set<string>();
     for (const id of ids) {

@@ -1,21 +1,24 @@
-// POST /text2video and POST /image2video: validate (the contract's fields and the optional generation settings),
-// rate-limit per user, store one queued job, answer its id.
-import { Hono, type Context } from "hono";
-import { UPLOAD_MAX_BYTES } from "../../domain/limits.ts";
-import type { VideoService } from "../../videos.ts";
-import type { InsertOutcome, NewVideo } from "../../db/videos.ts";
-import { HttpError, invalidBody } from "../errors.ts";
-import type { AppEnv } from "../context.ts";
-import { readParams, type Params } from "../params.ts";
-import { inlineRateLimit } from "../rate-limit.ts";
+// POST /text2video and POST /image2video: the key (401), the body bounded (413), the parameters from the
+// query string and the body validated (400), the key's apps (403), the per-user limit (429), one queued job
+// stored, its id answered.
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Store } from "hono-rate-limiter";
-import { generationSchemas, requestedSettings, type GenerationFields } from "../schemas.ts";
+import { UPLOAD_MAX_BYTES } from "../../domain/limits.ts";
 import type { AllowedSettings } from "../../domain/settings.ts";
-import { acceptImage } from "../upload.ts";
-import { validate } from "../validate.ts";
+import type { InsertOutcome, NewVideo } from "../../db/videos.ts";
+import type { VideoService } from "../../videos.ts";
+import { requireApiKey, type ApiKeys } from "../api-keys.ts";
 import { clientIp } from "../client-ip.ts";
-import type { RequestScope } from "../request-scope.ts";
-import type { ApiKeyGrant, ApiKeys } from "../api-keys.ts";
+import type { AppEnv } from "../context.ts";
+import { HttpError, invalidBody, payloadTooLarge, send, toErrorResponse, type ApiError } from "../errors.ts";
+import { afterValidation } from "../guard.ts";
+import { validatedInput } from "../input.ts";
+import { answers, keyAnswers, keySecurity, okAnswer } from "../openapi.ts";
+import { perMinuteLimited, perUserRateLimit } from "../rate-limit.ts";
+import { generationSchemas, requestedSettings, type GenerationFields, type Image2VideoFields } from "../schemas.ts";
+import { acceptImage } from "../upload.ts";
 
 /** Text requests are small: the longest legal prompt, JSON-escaped, is well under this. */
 const TEXT_BODY_MAX_BYTES = 256 * 1024;
@@ -23,36 +26,15 @@ const TEXT_BODY_MAX_BYTES = 256 * 1024;
 const UPLOAD_BODY_MAX_BYTES = UPLOAD_MAX_BYTES + TEXT_BODY_MAX_BYTES;
 
 /**
- * Uploads read and stored at once; the others wait before their body is read. Storing image rows is the
- * bottleneck, not reading them, so 4 at once is as fast as 8 here (32 concurrent 19 MiB uploads: ~18 s for
- * 3 rounds either way) and holds half the memory.
+ * Uploads read and checked at once; the others wait before their body is read. Storing image rows is the
+ * bottleneck, not reading them, so 4 at once is as fast as 8 here and holds half the memory (bench/README.md).
  */
 const UPLOADS_IN_PROGRESS = 4;
-
-/**
- * An upload leaves about three times its size in garbage (its body, its parsed part, the checked bytes),
- * which the collector would free whenever it likes; under a burst of large uploads that lets RSS climb
- * towards a GB. Once 32 MiB of uploads have passed since the last collection and the process holds more
- * than 256 MiB, collect at once (a full collection of this heap takes a few ms); small uploads never pay.
- */
-const COLLECT_AFTER_UPLOAD_BYTES = 32 * 1024 * 1024;
-const COLLECT_ABOVE_RSS_BYTES = 256 * 1024 * 1024;
-
-function uploadGarbageCollector(): (uploadBytes: number) => void {
-  let sinceCollection = 0;
-  return (uploadBytes) => {
-    sinceCollection += uploadBytes;
-    if (sinceCollection < COLLECT_AFTER_UPLOAD_BYTES) return;
-    sinceCollection = 0;
-    if (process.memoryUsage.rss() > COLLECT_ABOVE_RSS_BYTES) Bun.gc(true);
-  };
-}
 
 /** How long to come back after a 429 that depends on videos finishing (not on a clock). */
 export const BUSY_RETRY_AFTER_SECONDS = 30;
 
 export interface GenerateDeps {
-  scope: RequestScope;
   videos: VideoService;
   generationsPerMinute: number;
   store: Store<AppEnv>;
@@ -62,77 +44,123 @@ export interface GenerateDeps {
   keys: ApiKeys | null;
 }
 
-type Parsed = { params: Params; fields: GenerationFields };
-type Schema = ReturnType<typeof generationSchemas>["text2video" | "image2video"];
+/** Hono's bodyLimit answering the contract's 413: an announced length is refused unread, a stream once over. */
+const limitBody = (maxSize: number): MiddlewareHandler<AppEnv> =>
+  bodyLimit({ maxSize, onError: (c) => send(c, toErrorResponse(payloadTooLarge(`request body is larger than ${maxSize} bytes`).error)) });
 
-export function generateRoutes(deps: GenerateDeps) {
-  const { scope, videos, keys } = deps;
-  const app = new Hono<AppEnv>();
-  const limit = inlineRateLimit("generations_per_minute", deps.generationsPerMinute, deps.store);
+const VIDEO_ID = z.object({ video_id: z.number().int().min(1).openapi({ description: "The service's id for the video.", example: 123 }) }).openapi("VideoId");
+
+const POST_DESCRIPTION =
+  "Parameters may also come in the query string (merged with the body's; the body wins on a clash). " +
+  "The optional settings must be on the operator's lists; absent, null or blank means the operator's default.";
+
+export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateDeps): void {
+  const { videos, keys } = deps;
   const schemas = generationSchemas(deps.allowed);
+  // The same schemas that validate (input.ts) are the document's request bodies.
+  app.openAPIRegistry.register("Text2VideoRequest", schemas.text2video);
+  app.openAPIRegistry.register("Image2VideoRequest", schemas.image2video);
+  const ref = (name: string) => ({ schema: { $ref: `#/components/schemas/${name}` } });
+  const keyCheck = keys ? [requireApiKey(keys)] : [];
+  const guard = afterValidation(perUserRateLimit("generations_per_minute", deps.generationsPerMinute, deps.store));
+  const common = {
+    ...keyAnswers(keys !== null),
+    429: answers.rateLimited([
+      { summary: "generations_per_minute", error: perMinuteLimited("generations_per_minute", deps.generationsPerMinute) },
+      { summary: "active_videos_per_user", error: busy("active_videos_per_user") },
+      { summary: "queue_depth", error: busy("queue_depth") },
+    ]),
+    500: answers.internalError,
+    503: answers.serviceUnavailable,
+  };
+  const ok = okAnswer("The video is accepted and queued: its id, for GET /get_status.", VIDEO_ID, { accepted: { video_id: 123 } });
 
-  /**
-   * The request's parameters, validated, checked against the key's apps (403) and counted against the
-   * per-minute limit. `grant` is what the request's key may do (undefined when keys are off), authenticated before this.
-   */
-  async function accept(c: Context<AppEnv>, maxBytes: number, schema: Schema, grant: ApiKeyGrant | undefined): Promise<Parsed> {
-    const params = await readParams(c, maxBytes);
-    const fields: GenerationFields = validate(schema, params.fields);
-    grant?.authorize(fields.app_bundle_id);
-    await limit.check(fields);
-    return { params, fields };
-  }
-
-  scope.route(app, "POST", "/text2video", async (c, reply) => {
+  const text2video = createRoute({
+    method: "post",
+    path: "/text2video",
+    summary: "A video from a text prompt",
+    description: POST_DESCRIPTION,
+    ...keySecurity(keys !== null),
     // The key first (401): before the body is read.
-    const grant = keys?.authenticate(c);
-    const { fields } = await accept(c, TEXT_BODY_MAX_BYTES, schemas.text2video, grant);
+    middleware: [...keyCheck, limitBody(TEXT_BODY_MAX_BYTES), validatedInput(schemas.text2video, guard)] as const,
+    request: {
+      body: {
+        required: false,
+        content: {
+          "application/json": ref("Text2VideoRequest"),
+          "application/x-www-form-urlencoded": ref("Text2VideoRequest"),
+          "multipart/form-data": ref("Text2VideoRequest"),
+        },
+      },
+    },
+    responses: {
+      200: ok,
+      400: answers.badRequest([
+        { summary: "missing prompt", error: { kind: "invalid_parameter", field: "prompt", message: "prompt is required" } },
+        { summary: "a setting not on the list", error: { kind: "invalid_parameter", field: "quality", message: "quality must be one of 360p, 540p, 720p, 1080p" } },
+        { summary: "malformed JSON", error: { kind: "invalid_body", message: "malformed JSON in the request body" } },
+      ]),
+      413: answers.tooLarge([{ summary: "body too large", error: { kind: "payload_too_large", message: `request body is larger than ${TEXT_BODY_MAX_BYTES} bytes` } }]),
+      ...common,
+    },
+  });
+  app.openapi(text2video, async (c) => {
+    const fields = c.get("input") as GenerationFields;
     const outcome = await videos.create(newVideo(c, fields, "t2v"));
-    return reply.json(answer(outcome));
+    return c.json(answer(outcome), 200);
   });
 
-  const uploads = createSemaphore(UPLOADS_IN_PROGRESS);
-  const collectUploadGarbage = uploadGarbageCollector();
-  scope.route(app, "POST", "/image2video", async (c, reply) => {
+  const image2video = createRoute({
+    method: "post",
+    path: "/image2video",
+    summary: "A video from an image and a text prompt",
+    description: `multipart/form-data only. ${POST_DESCRIPTION} aspect_ratio is not taken: the image gives the shape.`,
+    ...keySecurity(keys !== null),
     // The key first (401): before the body is read or an upload slot is taken.
-    const grant = keys?.authenticate(c);
-    const type = (c.req.header("content-type") ?? "").toLowerCase();
-    if (!type.startsWith("multipart/form-data")) throw invalidBody("image2video takes multipart/form-data with a `file` field");
-    const release = await uploads.acquire();
-    // What this upload left to collect: its announced length, or the file's size once parsed (a chunked body).
-    let uploadBytes = Number(c.req.header("content-length")) || 0;
-    try {
-      const { params, fields } = await accept(c, UPLOAD_BODY_MAX_BYTES, schemas.image2video, grant);
-      uploadBytes = Math.max(uploadBytes, params.files.file?.size ?? 0);
-      const image = await acceptImage(params.files.file);
-      // The parsed multipart file is no longer needed; keep only the accepted bytes while the row commits.
-      delete params.files.file;
-      const outcome = await videos.create({ ...newVideo(c, fields, "i2v"), image });
-      return reply.json(answer(outcome));
-    } finally {
-      release();
-      collectUploadGarbage(uploadBytes);
-    }
+    middleware: [...keyCheck, multipartOnly, uploadSlots(UPLOADS_IN_PROGRESS), limitBody(UPLOAD_BODY_MAX_BYTES), validatedInput(schemas.image2video, guard)] as const,
+    request: { body: { required: true, content: { "multipart/form-data": ref("Image2VideoRequest") } } },
+    responses: {
+      200: ok,
+      400: answers.badRequest([
+        { summary: "no file", error: { kind: "invalid_parameter", field: "file", message: "file is required (multipart/form-data field `file`)" } },
+        { summary: "not an image", error: { kind: "invalid_image", message: "file is not a PNG, JPEG or WEBP image" } },
+        { summary: "not multipart", error: { kind: "invalid_body", message: "image2video takes multipart/form-data with a `file` field" } },
+      ]),
+      413: answers.tooLarge([
+        { summary: "file too large", error: { kind: "payload_too_large", message: `file must be smaller than ${UPLOAD_MAX_BYTES} bytes (20 MB)` } },
+        { summary: "image too wide", error: { kind: "payload_too_large", message: "image must be at most 4000 × 4000 pixels; got 4001 × 10" } },
+      ]),
+      ...common,
+    },
   });
-
-  return app;
+  app.openapi(image2video, async (c) => {
+    const { file, ...fields } = c.get("input") as Image2VideoFields;
+    const image = await acceptImage(file);
+    const outcome = await videos.create({ ...newVideo(c, fields as GenerationFields, "i2v"), image });
+    return c.json(answer(outcome), 200);
+  });
 }
 
-/** At most `n` holders at once; the rest wait in order. */
-function createSemaphore(n: number) {
+const multipartOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const type = (c.req.header("content-type") ?? "").toLowerCase();
+  if (!type.startsWith("multipart/form-data")) throw invalidBody("image2video takes multipart/form-data with a `file` field");
+  await next();
+};
+
+/** At most `n` uploads past this point at once; the rest wait in order. Keeps a burst of large uploads' memory bounded. */
+function uploadSlots(n: number): MiddlewareHandler<AppEnv> {
   let free = n;
   const waiting: (() => void)[] = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else free++;
-  };
-  return {
-    async acquire(): Promise<() => void> {
-      if (free > 0) free--;
-      else await new Promise<void>((resolve) => waiting.push(resolve));
-      return release;
-    },
+  return async (_c, next) => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      await next();
+    } finally {
+      const following = waiting.shift();
+      if (following) following();
+      else free++;
+    }
   };
 }
 
@@ -147,15 +175,15 @@ function newVideo(c: Context<AppEnv>, fields: GenerationFields, kind: "t2v" | "i
   };
 }
 
+/** The 429s that depend on videos finishing: limits checked when the job is stored. */
+const busy = (limit: "active_videos_per_user" | "queue_depth"): ApiError => ({
+  kind: "rate_limited",
+  limit,
+  message: limit === "queue_depth" ? "the service's queue is full; try again later" : "too many unfinished videos for this user; wait for one to finish",
+  retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS,
+});
+
 function answer(outcome: InsertOutcome): { video_id: number } {
   if (outcome.ok) return { video_id: outcome.id };
-  throw new HttpError({
-    kind: "rate_limited",
-    limit: outcome.limit,
-    message:
-      outcome.limit === "queue_depth"
-        ? "the service's queue is full; try again later"
-        : "too many unfinished videos for this user; wait for one to finish",
-    retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS,
-  });
+  throw new HttpError(busy(outcome.limit));
 }

@@ -1,0 +1,61 @@
+// Account leases: which instance drives each Pixverse account. Pixverse keeps one live session per account,
+// so only the holder of an account's lease may sign in to it, submit through it or read its list. Times are
+// the database's own (now()), so the instances' clocks never have to agree.
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { accountLeases } from "./schema.ts";
+
+export interface LeaseRow {
+  account: string;
+  holder: string;
+  expiresAt: Date;
+  acquiredAt: Date;
+  heartbeatAt: Date;
+}
+
+export function createLeaseQueries(db: Db) {
+  return {
+    /**
+     * Take or renew the leases on `accounts` for `holder` until now + `ttlMs`, in one statement: a row is
+     * written when it is new, already this holder's, or expired; a live lease of another holder is left alone.
+     * Returns the accounts `holder` holds afterwards (a subset of `accounts`).
+     */
+    async acquire(holder: string, accounts: readonly string[], ttlMs: number): Promise<string[]> {
+      if (accounts.length === 0) return [];
+      const until = sql`now() + make_interval(secs => ${ttlMs / 1000})`;
+      // The same order in every instance, so that two of them renewing the same set never deadlock.
+      const values = [...new Set(accounts)].sort().map((account) => ({ account, holder, expiresAt: until }));
+      const rows = await db
+        .insert(accountLeases)
+        .values(values)
+        .onConflictDoUpdate({
+          target: accountLeases.account,
+          set: {
+            holder,
+            expiresAt: sql`excluded.expires_at`,
+            heartbeatAt: sql`now()`,
+            // A takeover starts a new lease; a renewal keeps its start.
+            acquiredAt: sql`case when ${accountLeases.holder} = ${holder} then ${accountLeases.acquiredAt} else now() end`,
+          },
+          setWhere: sql`${accountLeases.holder} = ${holder} or ${accountLeases.expiresAt} <= now()`,
+        })
+        .returning({ account: accountLeases.account });
+      return rows.map((r) => r.account);
+    },
+
+    /** Give up this holder's leases (all, or those of `accounts`) so that another instance takes them at once. */
+    async release(holder: string, accounts?: readonly string[]): Promise<string[]> {
+      const where = accounts === undefined ? eq(accountLeases.holder, holder) : and(eq(accountLeases.holder, holder), inArray(accountLeases.account, [...accounts]));
+      if (accounts !== undefined && accounts.length === 0) return [];
+      const rows = await db.delete(accountLeases).where(where).returning({ account: accountLeases.account });
+      return rows.map((r) => r.account);
+    },
+
+    /** Every lease row (expired ones too: `expiresAt` says), by account. */
+    async list(): Promise<LeaseRow[]> {
+      return db.select().from(accountLeases).orderBy(asc(accountLeases.account));
+    },
+  };
+}
+
+export type LeaseQueries = ReturnType<typeof createLeaseQueries>;

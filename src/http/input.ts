@@ -1,0 +1,108 @@
+// The POST routes' parameters, from wherever the contract allows them (docs/API.md: "every parameter may come
+// as a JSON body, an application/x-www-form-urlencoded or multipart/form-data body, or the query string"),
+// merged into one object (the body wins on a clash) and validated by the route's zod schema, the same one
+// the OpenAPI document shows for the route's body. zod-openapi's own body validators check each part alone
+// and would refuse a request whose ids are in the query string and whose prompt is in the body, so this
+// middleware takes their place for the POST routes; get_status uses zod-openapi's query validator as it is.
+// Bodies are read through Hono's request (its body cache), after the route's bodyLimit has bounded them.
+import type { Context, MiddlewareHandler } from "hono";
+import type { z } from "@hono/zod-openapi";
+import type { AppEnv } from "./context.ts";
+import { invalidBody } from "./errors.ts";
+
+/** What runs once the input is validated (or not): the same hook zod-openapi calls for get_status. */
+export type AfterValidation = (
+  result: { success: true; data: unknown } | { success: false; error: z.ZodError },
+  c: Context<AppEnv>,
+) => Promise<undefined>;
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
+
+/** Validates the merged parameters with `schema` and hands them to the handler as `c.get("input")`. */
+export function validatedInput(schema: z.ZodType, after: AfterValidation): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const result = schema.safeParse(await readInput(c));
+    await after(result.success ? { success: true, data: result.data } : { success: false, error: result.error }, c);
+    c.set("input", result.data);
+    await next();
+  };
+}
+
+/** Query string merged with the body's fields (the body wins on a clash); a repeated key is an array. */
+export async function readInput(c: Context): Promise<Record<string, unknown>> {
+  // Prototype-less: a field named `__proto__` or `toString` is a field like any other.
+  const fields: Record<string, unknown> = Object.create(null);
+  if (c.req.url.includes("?")) {
+    for (const [key, values] of Object.entries(c.req.queries())) fields[key] = values.length === 1 ? values[0] : values;
+  }
+  Object.assign(fields, await bodyFields(c));
+  return fields;
+}
+
+const mediaType = (c: Context) => (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+
+async function bodyFields(c: Context): Promise<Record<string, unknown>> {
+  if (!c.req.raw.body || c.req.header("content-length") === "0") return {};
+  const type = mediaType(c);
+  if (type === "multipart/form-data" || type === "application/x-www-form-urlencoded") {
+    if (type === "multipart/form-data" && !/boundary=/i.test(c.req.header("content-type")!)) {
+      throw invalidBody("multipart/form-data without a boundary");
+    }
+    let form: FormData;
+    try {
+      // Bun parses the form where it holds the body: an upload is not copied once more first.
+      form = await c.req.formData();
+    } catch {
+      throw invalidBody(`malformed ${type} body`);
+    }
+    return formFields(form);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await c.req.arrayBuffer());
+  } catch {
+    throw invalidBody("the request body could not be read");
+  }
+  if (bytes.byteLength === 0) return {};
+  // No Content-Type: a body that opens with `{` is JSON, anything else a urlencoded form (curl -d sends that).
+  if (JSON_TYPE.test(type) || (type === "" && firstNonSpace(bytes) === 0x7b)) return jsonObject(bytes);
+  if (type === "") return formFields(new URLSearchParams(decodeUtf8(bytes)));
+  throw invalidBody("unsupported Content-Type; send JSON, application/x-www-form-urlencoded or multipart/form-data");
+}
+
+function formFields(form: FormData | URLSearchParams): Record<string, unknown> {
+  const fields: Record<string, unknown> = Object.create(null);
+  form.forEach((value: string | File, key: string) => {
+    const seen = fields[key];
+    fields[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  });
+  return fields;
+}
+
+function firstNonSpace(bytes: Uint8Array): number | undefined {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b;
+  return undefined;
+}
+
+// Strict: a body that is not UTF-8 is refused, not read with replacement characters into a stored prompt.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw invalidBody("the request body is not valid UTF-8");
+  }
+}
+
+function jsonObject(bytes: Uint8Array): Record<string, unknown> {
+  const text = decodeUtf8(bytes);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw invalidBody("malformed JSON in the request body");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw invalidBody("the JSON body must be an object");
+  return value as Record<string, unknown>;
+}
