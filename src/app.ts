@@ -9,7 +9,7 @@ import type { VideoService } from "./videos.ts";
 import type { AppEnv } from "./http/context.ts";
 import { invalidInput, send, toErrorResponse } from "./http/errors.ts";
 import { memoryRateLimitStores, type RateLimitStores } from "./http/rate-limit.ts";
-import { createRequestScope, SCOPE_PATH } from "./http/scope.ts";
+import { createRequestScope } from "./http/scope.ts";
 import { registerGenerateRoutes } from "./http/routes/generate.ts";
 import { registerStatusRoutes } from "./http/routes/status.ts";
 import { registerHealthRoutes, type Readiness } from "./http/routes/health.ts";
@@ -40,6 +40,9 @@ export interface AppDeps {
   metrics?: Metrics;
 }
 
+/** The paths served through the scope middleware: every route's but get_status's. */
+const SCOPED_PATHS = ["/text2video", "/image2video", "/health", "/ready", "/metrics", "/openapi.json", "/docs"];
+
 export function createApp(deps: AppDeps) {
   const stores = deps.rateLimitStores ?? memoryRateLimitStores();
   // A route without its own hook turns a zod failure into the contract's 400 naming the field.
@@ -51,11 +54,13 @@ export function createApp(deps: AppDeps) {
   // Filled once every route is registered: the paths the API serves and their methods (405 with Allow).
   const allowed = new Map<string, string[]>();
   const scope = createRequestScope({ logger: deps.logger, metrics: deps.metrics, knownPath: (path) => allowed.has(path) });
-  app.use(SCOPE_PATH, ...scope.middleware);
+  // Every route runs inside the scope middleware except get_status, a single handler that opens the same
+  // scope itself (routes/status.ts says why); paths that match no route get it in the not-found handler.
+  for (const path of SCOPED_PATHS) app.use(path, ...scope.middleware);
 
   const keys = deps.apiKeys ? createApiKeys(deps.apiKeys) : null;
   registerGenerateRoutes(app, { videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations, allowed: deps.allowed, keys });
-  registerStatusRoutes(app, { videos: deps.videos, statusPerMinute: deps.limits.statusPerMinute, store: stores.status, keys });
+  registerStatusRoutes(app, { videos: deps.videos, statusPerMinute: deps.limits.statusPerMinute, store: stores.status, keys, scope });
   registerHealthRoutes(app, deps.readiness);
   if (deps.metrics) registerMetricsRoute(app, deps.metrics);
 
@@ -70,14 +75,16 @@ export function createApp(deps: AppDeps) {
     const methods = allowed.get(r.path) ?? [];
     if (!methods.includes(r.method)) allowed.set(r.path, [...methods, r.method]);
   }
-  app.notFound((c) => {
-    const allow = allowed.get(c.req.path);
-    const error =
-      allow && !allow.includes(c.req.method)
-        ? toErrorResponse({ kind: "method_not_allowed", allow })
-        : toErrorResponse({ kind: "not_found", message: `no route ${c.req.method} ${c.req.path}` });
-    return send(c, error);
-  });
+  app.notFound(
+    scope.direct(undefined, (c) => {
+      const allow = allowed.get(c.req.path);
+      const error =
+        allow && !allow.includes(c.req.method)
+          ? toErrorResponse({ kind: "method_not_allowed", allow })
+          : toErrorResponse({ kind: "not_found", message: `no route ${c.req.method} ${c.req.path}` });
+      return send(c, error);
+    }),
+  );
   app.onError(scope.onError);
 
   return app;

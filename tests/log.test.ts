@@ -240,3 +240,30 @@ test("credentials inside a URL, tokens and registered secret values are redacted
   expect(text).toContain('"word":"abc"');
   for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
 });
+
+describe("the request line", () => {
+  const line = { request_id: "r-9", method: "GET", path: '/get_"status"', status: 404, duration_ms: 0.42 };
+
+  test("is the line info(\"request\", fields) writes, with the child's bindings, in the same member order", () => {
+    const fast = capture("info");
+    const viaPino = capture("info");
+    fast.log.child({ component: "http", n: 2 }).request(line);
+    viaPino.log.child({ component: "http", n: 2 }).info("request", { ...line });
+    expect(fast.lines).toHaveLength(1);
+    const [a] = fast.entries();
+    const [b] = viaPino.entries();
+    expect({ ...a, time: "t" }).toEqual({ ...b, time: "t" });
+    expect(Object.keys(a!)).toEqual(Object.keys(b!));
+  });
+
+  test("is written only at info or below, and a secret in it is scrubbed", () => {
+    const quiet = capture("warn");
+    quiet.log.request(line);
+    expect(quiet.lines).toHaveLength(0);
+    registerSecrets(["request-line-secret-1"]);
+    const { lines, log, entries } = capture("info");
+    log.request({ ...line, path: "/x/request-line-secret-1" });
+    expect(lines[0]).not.toContain("request-line-secret-1");
+    expect(entries()[0]!.path).toBe("/x/[redacted]");
+  });
+});

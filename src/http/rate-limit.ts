@@ -3,12 +3,13 @@
 // The counters live in a hono-rate-limiter Store chosen by configuration (RATE_LIMIT_STORE): its MemoryStore
 // for one instance, or PostgresRateLimitStore (src/db/rate-limit-store.ts) shared by every instance.
 // A limited request is the contract's 429 (error body naming the limit, Retry-After), not the library's text.
-import { MemoryStore, rateLimiter, type Store } from "hono-rate-limiter";
+import { MemoryStore, rateLimiter, type ClientRateLimitInfo, type HonoConfigType, type Store } from "hono-rate-limiter";
 import type { MiddlewareHandler } from "hono";
 import type { Db } from "../db/client.ts";
 import { PostgresRateLimitStore, type PostgresRateLimitStoreOptions } from "../db/rate-limit-store.ts";
 import type { AppEnv } from "./context.ts";
 import { HttpError, type ApiError, type LimitName } from "./errors.ts";
+import type { Owner } from "./schemas.ts";
 
 export interface RateLimitStores {
   generations: Store<AppEnv>;
@@ -39,8 +40,7 @@ export const perMinuteLimited = (limit: LimitName, perMinute: number, retryAfter
 
 /**
  * The limit `limitName` of `perMinute` requests per user and minute. Runs after validation: the key is the
- * validated owner (`c.get("owner")`), so a 400 or a 403 is never counted. The id lengths in the key keep
- * `("a:b", "c")` and `("a", "b:c")` apart.
+ * validated owner (`c.get("owner")`), so a 400 or a 403 is never counted.
  */
 export function perUserRateLimit(limitName: LimitName, perMinute: number, store: Store<AppEnv>): MiddlewareHandler<AppEnv> {
   return rateLimiter<AppEnv>({
@@ -49,14 +49,33 @@ export function perUserRateLimit(limitName: LimitName, perMinute: number, store:
     store,
     // The contract's answer carries Retry-After only; the draft RateLimit-* headers are not part of it.
     standardHeaders: false,
-    keyGenerator: (c) => {
-      const owner = c.get("owner")!;
-      return `${limitName}:${owner.app_bundle_id.length}:${owner.app_bundle_id}:${owner.apphud_user_id}`;
-    },
+    keyGenerator: (c) => limitKey(limitName, c.get("owner")!),
     handler: (c) => {
-      const reset = c.get("rateLimit")?.resetTime;
-      const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;
-      throw new HttpError(perMinuteLimited(limitName, perMinute, seconds));
+      throw limitExceeded(limitName, perMinute, c.get("rateLimit")?.resetTime);
     },
   });
+}
+
+/** A user's counter under one limit. The id lengths keep `("a:b", "c")` and `("a", "b:c")` apart. */
+const limitKey = (limitName: LimitName, owner: Owner) =>
+  `${limitName}:${owner.app_bundle_id.length}:${owner.app_bundle_id}:${owner.apphud_user_id}`;
+
+function limitExceeded(limitName: LimitName, perMinute: number, reset: Date | undefined): HttpError {
+  const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;
+  return new HttpError(perMinuteLimited(limitName, perMinute, seconds));
+}
+
+/**
+ * The same limit counted straight in its store, for get_status's single handler (see there): the store's
+ * own increment, the same key and the same 429. Synchronous with a synchronous store (MemoryStore).
+ */
+export function directRateLimit(limitName: LimitName, perMinute: number, store: Store<AppEnv>) {
+  store.init?.({ windowMs: WINDOW_MS, limit: perMinute } as HonoConfigType<AppEnv>);
+  const judge = (info: ClientRateLimitInfo) => {
+    if (info.totalHits > perMinute) throw limitExceeded(limitName, perMinute, info.resetTime);
+  };
+  return (owner: Owner): void | Promise<void> => {
+    const info = store.increment(limitKey(limitName, owner));
+    return info instanceof Promise ? info.then(judge) : judge(info);
+  };
 }

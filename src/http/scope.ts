@@ -22,9 +22,6 @@ import {
   toErrorResponse,
 } from "./errors.ts";
 
-/** The path the scope middleware is registered under: a request that matched nothing else ends on it. */
-export const SCOPE_PATH = "/*";
-
 export interface ScopeOptions {
   logger: Logger;
   metrics?: Metrics;
@@ -33,10 +30,16 @@ export interface ScopeOptions {
 }
 
 export interface RequestScope {
-  /** Hono's requestId, then the log/metrics/failure middleware: for `app.use(SCOPE_PATH, ...)`. */
+  /** Hono's requestId, then the log/metrics/failure middleware: for `app.use(path, ...)`. */
   middleware: MiddlewareHandler<AppEnv>[];
   /** For `app.onError`: the same failure mapping for errors Hono's compose catches below the scope. */
   onError: ErrorHandler<AppEnv>;
+  /**
+   * The same scope for a route registered as one handler, with no middleware chain (get_status, see there):
+   * the handler's answer, or its failure's, gets the id, the log line and the metrics. Synchronous when the
+   * handler is, so Hono answers without composing a chain.
+   */
+  direct(route: string | undefined, handler: (c: Context<AppEnv>) => Response | Promise<Response>): (c: Context<AppEnv>) => Response | Promise<Response>;
 }
 
 export function createRequestScope({ logger, metrics, knownPath }: ScopeOptions): RequestScope {
@@ -70,6 +73,21 @@ export function createRequestScope({ logger, metrics, knownPath }: ScopeOptions)
     return send(c, internalErrorResponse(id));
   }
 
+  /** The request's one log line and its metrics; `route` is the registered path, undefined when none matched. */
+  function finish(c: Context<AppEnv>, route: string | undefined, status: number, startedAt: number): void {
+    const ms = performance.now() - startedAt;
+    if (metrics) recorderFor(route ?? (knownPath(c.req.path) ? c.req.path : "unmatched"))(c.req.method, status, ms / 1000);
+    if (logRequests) {
+      logger.request({
+        request_id: c.get("requestId") ?? "unknown",
+        method: c.req.method,
+        path: route ?? c.req.path,
+        status,
+        duration_ms: Math.round(ms * 100) / 100,
+      });
+    }
+  }
+
   const scope: MiddlewareHandler<AppEnv> = async (c, next) => {
     const startedAt = performance.now();
     try {
@@ -78,20 +96,30 @@ export function createRequestScope({ logger, metrics, knownPath }: ScopeOptions)
       // Hono's compose hands only Error instances to onError; a thrown string or object arrives here.
       c.res = failure(err, c);
     }
-    const matched = routePath(c);
-    const route = matched !== SCOPE_PATH ? matched : undefined;
-    const ms = performance.now() - startedAt;
-    if (metrics) recorderFor(route ?? (knownPath(c.req.path) ? c.req.path : "unmatched"))(c.req.method, c.res.status, ms / 1000);
-    if (logRequests) {
-      logger.info("request", {
-        request_id: c.get("requestId"),
-        method: c.req.method,
-        path: route ?? c.req.path,
-        status: c.res.status,
-        duration_ms: Math.round(ms * 100) / 100,
-      });
-    }
+    // The path of the last handler that ran: the route's, or this middleware's own (a path the API serves).
+    finish(c, routePath(c), c.res.status, startedAt);
   };
 
-  return { middleware: [ids, scope], onError: (err, c) => failure(err, c) };
+  const afterId = async () => {};
+  function direct(route: string | undefined, handler: (c: Context<AppEnv>) => Response | Promise<Response>) {
+    return (c: Context<AppEnv>): Response | Promise<Response> => {
+      // Already inside the scope middleware (a known path with another method reaching the 404/405 handler).
+      if (c.get("requestId") !== undefined) return handler(c);
+      const startedAt = performance.now();
+      // Hono's requestId does all its work before it awaits `next`: the id is set (and echoed) on return.
+      void ids(c, afterId);
+      const done = (res: Response) => {
+        finish(c, route, res.status, startedAt);
+        return res;
+      };
+      try {
+        const answer = handler(c);
+        return answer instanceof Promise ? answer.then(done, (err: unknown) => done(failure(err, c))) : done(answer);
+      } catch (err) {
+        return done(failure(err, c));
+      }
+    };
+  }
+
+  return { middleware: [ids, scope], onError: (err, c) => failure(err, c), direct };
 }

@@ -4,7 +4,6 @@
 // come back by themselves once the database does. The outage is made by a TCP proxy between the app and the
 // server that drops every connection and stops listening; PostgreSQL itself is never touched.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import net from "node:net";
 import pg from "pg";
 import { createApp } from "../../src/app.ts";
 import { openDatabase, type Database } from "../../src/db/client.ts";
@@ -15,6 +14,7 @@ import { postgresRateLimitStores } from "../../src/http/rate-limit.ts";
 import { formPost, GENEROUS, jsonPost, statusUrl, TEST_ALLOWED } from "../support/app.ts";
 import { png } from "../support/images.ts";
 import { emptyPostgresDatabase } from "../support/db.ts";
+import { cuttableProxy } from "../support/tcp-proxy.ts";
 import { appWith, expectError, uniqueOwner, videoIdOf } from "./helpers.ts";
 
 const UNAVAILABLE_BODY = { error: "service_unavailable", message: "the database is unreachable; try again shortly" };
@@ -70,50 +70,6 @@ describe("error mapping of database failures", () => {
 });
 
 // ---- A real outage: PostgreSQL only. CI always sets TEST_DATABASE_URL, so this always runs there. ----
-
-/** A TCP pass-through to `target` on a fixed local port that can be cut (every connection dropped, the port closed) and restored. */
-function cuttableProxy(target: { host: string; port: number }) {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | null = null;
-  let port = 0;
-  const track = (s: net.Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    s.on("error", () => s.destroy());
-  };
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = net.createServer((client) => {
-        const upstream = net.connect(target.port, target.host);
-        track(client);
-        track(upstream);
-        client.pipe(upstream);
-        upstream.pipe(client);
-        client.on("close", () => upstream.destroy());
-        upstream.on("close", () => client.destroy());
-      });
-      s.once("error", reject);
-      s.listen(port, "127.0.0.1", () => {
-        port = (s.address() as net.AddressInfo).port;
-        server = s;
-        resolve();
-      });
-    });
-  return {
-    listen,
-    get port() {
-      return port;
-    },
-    /** Stop accepting and drop every open connection, both sides. */
-    async cut() {
-      const s = server;
-      server = null;
-      const closed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
-}
 
 if (process.env.TEST_DATABASE_URL) describe("while PostgreSQL is unreachable [postgres]", () => {
   const target = new URL(process.env.TEST_DATABASE_URL!);
