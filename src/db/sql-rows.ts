@@ -1,7 +1,6 @@
 // What raw SQL hands back, read with types: the rows of a statement, and readers that turn a column's driver
 // value into the type it must be, or fail loudly when it is not (a row mapper built from them never guesses).
-// node-postgres gives int8 and numeric as text and timestamps as PostgreSQL text; PGlite gives numbers and
-// Dates; both are accepted.
+// node-postgres gives int8 and numeric as text; PGlite gives numbers; both are accepted.
 import type { SQL } from "drizzle-orm";
 import type { Db } from "./client.ts";
 
@@ -28,11 +27,4 @@ export function text(v: unknown): string {
 /** A nullable text column. */
 export function textOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : text(v);
-}
-
-/** Raw SQL returns timestamps as PostgreSQL text (`2026-11-25 17:00:00.12+00`); make them Dates. */
-export function toDate(v: unknown): Date | null {
-  if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v;
-  return new Date(String(v).replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00"));
 }

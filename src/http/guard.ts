@@ -1,10 +1,10 @@
 // What happens right after an API route's parameters are validated, in the contract's order: a zod failure
 // is the 400 naming the field; a valid app_bundle_id the request's API key is not bound to is the 403
 // (before anything is counted); then the per-user limit (hono-rate-limiter's middleware) counts the request
-// under its validated owner and answers 429 when it is over. It is the route hook that zod-openapi calls
-// after its validator (get_status) and that the POST routes' merged-input validator calls (input.ts): the
-// one place between validation and the handler, so the limiter middleware is run from here, with a `next`
-// that only returns (the handler runs after the hook, as zod-openapi orders it).
+// under its validated owner and answers 429 when it is over. The POST routes' merged-input validator
+// (input.ts) calls it: the one place between validation and the handler, so the limiter middleware is run
+// from here, with a `next` that only returns (the handler runs afterwards). get_status does the same steps
+// inline (routes/status.ts).
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./context.ts";
 import { invalidInput } from "./errors.ts";
@@ -22,13 +22,4 @@ export function afterValidation(limit: MiddlewareHandler<AppEnv>): AfterValidati
     await limit(c, done);
     return undefined;
   };
-}
-
-/**
- * The guard as zod-openapi's route hook. Its types want a hook to resolve to the route's response; its
- * validator (@hono/zod-validator) awaits whatever the hook returns and only acts on a Response, so a hook
- * that resolves to undefined (or throws) is what it expects at run time.
- */
-export function asRouteHook<Hook>(after: AfterValidation): Hook {
-  return after as Hook;
 }

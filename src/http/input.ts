@@ -3,7 +3,7 @@
 // merged into one object (the body wins on a clash) and validated by the route's zod schema, the same one
 // the OpenAPI document shows for the route's body. zod-openapi's own body validators check each part alone
 // and would refuse a request whose ids are in the query string and whose prompt is in the body, so this
-// middleware takes their place for the POST routes; get_status uses zod-openapi's query validator as it is.
+// middleware takes their place for the POST routes.
 // Bodies are read through Hono's request (its body cache), after the route's bodyLimit has bounded them.
 import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "@hono/zod-openapi";
@@ -32,10 +32,15 @@ export function validatedInput(schema: z.ZodType, after: AfterValidation): Middl
 export async function readInput(c: Context): Promise<Record<string, unknown>> {
   // Prototype-less: a field named `__proto__` or `toString` is a field like any other.
   const fields: Record<string, unknown> = Object.create(null);
-  if (c.req.url.includes("?")) {
-    for (const [key, values] of Object.entries(c.req.queries())) fields[key] = values.length === 1 ? values[0] : values;
-  }
+  if (c.req.url.includes("?")) Object.assign(fields, queryFields(c));
   Object.assign(fields, await bodyFields(c));
+  return fields;
+}
+
+/** The query as Hono's validator hands it to a schema: one value per key, an array when a key repeats. */
+export function queryFields(c: Context): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = Object.create(null);
+  for (const [key, values] of Object.entries(c.req.queries())) fields[key] = values.length === 1 ? values[0]! : values;
   return fields;
 }
 
