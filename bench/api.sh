@@ -7,11 +7,13 @@
 #      (../shared/bench/post.lua, a distinct user per request), once with LOG_LEVEL=info (request logs on,
 #      stdout to a file) and once with LOG_LEVEL=warn; after each text2video run, every 200 that wrk got must be
 #      a committed row;
-#   3. the ratios against the targets: get_status ours/hello >= 0.60, text2video ours/fastify-pg >= 2.0;
+#   3. the ratios against the targets: get_status ours/hello >= 0.60, text2video ours/fastify-pg >= 2.0, each the
+#      median of PAIRS (3) rounds in which the reference app (hello.ts, peer-fastify.ts, kept running) and ours
+#      are measured back to back;
 #   4. memory: ROUNDS rounds of 32 concurrent ~19 MiB PNG uploads to POST /image2video, the service's peak RSS
 #      (VmRSS sampled every 50 ms, and the kernel's VmHWM) against the target < 1024 MB.
 # Everything it starts is stopped, and its databases dropped, on exit. Bounded: the whole run is killed after
-# BENCH_TIMEOUT seconds (default 300; it takes about 2 minutes).
+# BENCH_TIMEOUT seconds (default 480; it takes about 4 minutes).
 # Environment: SHARED_BENCH (default ../shared/bench next to the repo), PGHOST/PGPORT/PGUSER (127.0.0.1, 5432,
 # postgres), SERVICE_DIR (another checkout to measure, default this repo), BUN_FLAGS (e.g. --smol) for our
 # service, UPLOAD_ROUNDS (3), KEEP=1 keeps the temp folder (logs, wrk outputs).
@@ -21,7 +23,7 @@ set -euo pipefail
 
 if [ -z "${API_BENCH_UNDER_TIMEOUT:-}" ]; then
   export API_BENCH_UNDER_TIMEOUT=1
-  exec timeout -s TERM "${BENCH_TIMEOUT:-300}" bash "$0" "$@"
+  exec timeout -s TERM "${BENCH_TIMEOUT:-480}" bash "$0" "$@"
 fi
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -39,7 +41,7 @@ REF="$WORK/refs"                                       # this run's writable cop
 REF_CACHE="${TMPDIR:-/tmp}/pixverse-api-bench-refs"    # its node_modules, installed once and reused
 BIG=1000000000
 CLK=$(getconf CLK_TCK)
-SVC="" SAMPLER="" BASE_PID="" FAILED=0
+SVC="" SAMPLER="" BASE_PID="" HELLO_PID="" FASTIFY_PID="" FAILED=0
 
 say() { echo "[api.sh] $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -51,6 +53,7 @@ cleanup() {
   set +e
   [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
   stop_service
+  [ -n "$HELLO_PID" ] && stop_refs
   [ -n "$BASE_PID" ] && kill -0 "$BASE_PID" 2>/dev/null && kill -TERM -- "-$BASE_PID" 2>/dev/null
   # A reference server left behind by an interrupted baselines.sh (uvicorn runs in its own session): any
   # process whose working directory is this run's copy of shared/bench was started by this run.
@@ -152,7 +155,26 @@ wrk_run() { # NAME URL [INNER_LUA]
   SOCKERR=$(( $(field connect) + $(field read) + $(field write) + $(field timeout) ))
 }
 
-measure_ours() { # LABEL LOG_LEVEL
+# The reference apps again, up for the whole of section 2, so that each measurement of ours is paired with one
+# of its reference taken right before it: on a shared machine the speed drifts by more than the differences
+# measured, and a ratio of two runs a minute apart measures the drift.
+start_refs() {
+  (cd "$REF" && exec env PORT=3910 bun hello.ts) >"$WORK/hello.log" 2>&1 &
+  HELLO_PID=$!
+  (cd "$REF" && exec env DATABASE_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/perf_peer" PORT=3911 bun peer-fastify.ts) >"$WORK/fastify.log" 2>&1 &
+  FASTIFY_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:3910/get_status" 2>/dev/null &&
+      curl -fsS -o /dev/null "http://127.0.0.1:3911/get_status?video_id=1&app_bundle_id=com.perf&apphud_user_id=perf" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "the reference apps did not start for the paired runs"
+}
+stop_refs() { kill "$HELLO_PID" "$FASTIFY_PID" 2>/dev/null || true; wait "$HELLO_PID" "$FASTIFY_PID" 2>/dev/null || true; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+PAIRS=${PAIRS:-3}
+measure_ours() { # LABEL LOG_LEVEL → medians of PAIRS paired rounds: G_RPS P_RPS G_RATIO P_RATIO, and the last round's lines
   local label=$1 log="$WORK/service-$2.log"
   fresh_db
   start_service "$2" "$log"
@@ -163,20 +185,28 @@ measure_ours() { # LABEL LOG_LEVEL
   [ -n "$id" ] || die "seed answer without video_id: $seed"
   local url="$BASE/get_status?video_id=$id&app_bundle_id=com.perf&apphud_user_id=perf"
   local answer; answer=$(curl -fsS "$url") || die "get_status of the seeded video failed"
-  say "$label: seeded video $id, get_status answers $answer"
+  say "$label: seeded video $id, get_status answers $answer; $PAIRS paired rounds"
 
   wrk_run "$label-get-warm" "$url"
-  wrk_run "$label-get" "$url"
-  G_RPS=$RPS; G_LINE="non-2xx=$NON2XX socket-errors=$SOCKERR p50=${P50}ms p99=${P99}ms; $CPU"
-
-  local before after ok200
+  local r gets="" posts="" gratios="" pratios="" ok200=0 reqs=0 before after ref
   before=$(rows)
-  wrk_run "$label-post" "$BASE" "$SHARED/post.lua"
+  for r in $(seq 1 "$PAIRS"); do
+    wrk_run "$label-hello-$r" "http://127.0.0.1:3910/get_status?video_id=1&app_bundle_id=com.perf&apphud_user_id=perf"; ref=$RPS
+    wrk_run "$label-get-$r" "$url"
+    gets="$gets $RPS"; gratios="$gratios $(ratio "$RPS" "$ref")"
+    G_LINE="non-2xx=$NON2XX socket-errors=$SOCKERR p50=${P50}ms p99=${P99}ms; $CPU"
+    wrk_run "$label-fastify-$r" "http://127.0.0.1:3911" "$SHARED/post.lua"; ref=$RPS
+    wrk_run "$label-post-$r" "$BASE" "$SHARED/post.lua"
+    posts="$posts $RPS"; pratios="$pratios $(ratio "$RPS" "$ref")"
+    ok200=$(( ok200 + REQS - NON2XX )); reqs=$(( reqs + REQS ))
+    P_LINE="non-2xx=$NON2XX socket-errors=$SOCKERR p50=${P50}ms p99=${P99}ms; $CPU"
+  done
   after=$(rows)
-  P_RPS=$RPS; ok200=$(( REQS - NON2XX ))
-  P_LINE="non-2xx=$NON2XX socket-errors=$SOCKERR p50=${P50}ms p99=${P99}ms; $CPU"
+  G_RPS=$(median <<<"$gets"); P_RPS=$(median <<<"$posts")
+  G_RATIO=$(median <<<"$gratios"); P_RATIO=$(median <<<"$pratios")
+  G_ROUNDS="${gratios# }"; P_ROUNDS="${pratios# }"
   if [ "$ok200" -le $(( after - before )) ]; then
-    P_DURABLE="durable: OK (wrk got $ok200 answers 200 (of $REQS); the videos table gained $(( after - before )) rows)"
+    P_DURABLE="durable: OK (wrk got $ok200 answers 200 (of $reqs); the videos table gained $(( after - before )) rows)"
   else
     P_DURABLE="durable: FAILED (wrk got $ok200 answers 200 but the videos table gained only $(( after - before )) rows)"
     FAILED=1
@@ -224,12 +254,16 @@ A_GET=$(num fastapi-asyncpg get_status); A_POST=$(num fastapi-asyncpg text2video
 [ -n "$H_GET" ] && [ -n "$F_POST" ] || { cat "$WORK/baselines.txt" >&2; die "baselines.sh gave no hello/fastify figures"; }
 
 # ---------- 2. our service ----------
+start_refs
 say "measuring our service, LOG_LEVEL=info"
 measure_ours info info
 I_GET=$G_RPS I_POST=$P_RPS I_GLINE=$G_LINE I_PLINE=$P_LINE I_DURABLE=$P_DURABLE I_LINES=$L_LINES
+G_RATIO_I=$G_RATIO P_RATIO_I=$P_RATIO G_ROUNDS_I=$G_ROUNDS P_ROUNDS_I=$P_ROUNDS
 say "measuring our service, LOG_LEVEL=warn"
 measure_ours warn warn
 W_GET=$G_RPS W_POST=$P_RPS W_GLINE=$G_LINE W_PLINE=$P_LINE W_DURABLE=$P_DURABLE
+G_RATIO_W=$G_RATIO P_RATIO_W=$P_RATIO G_ROUNDS_W=$G_ROUNDS P_ROUNDS_W=$P_ROUNDS
+stop_refs
 
 # ---------- 4. memory under concurrent uploads ----------
 ROUNDS=${UPLOAD_ROUNDS:-3}
@@ -260,8 +294,6 @@ I2V_AFTER=$(psql -qXtA -d "$DB" -c "select count(*) from video_images")
 stop_service
 
 # ---------- 3. figures ----------
-G_RATIO=$(ratio "$I_GET" "$H_GET"); P_RATIO=$(ratio "$I_POST" "$F_POST")
-GW_RATIO=$(ratio "$W_GET" "$H_GET"); PW_RATIO=$(ratio "$W_POST" "$F_POST")
 MB() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 PEAK_MB=$(MB "$(( RSS_MAX > HWM ? RSS_MAX : HWM ))")
 cat <<EOF
@@ -270,7 +302,7 @@ cat <<EOF
    measured tree: $SERVICE_DIR ($(git -C "$SERVICE_DIR" rev-parse --short HEAD 2>/dev/null || echo "no git")$( [ -n "$(git -C "$SERVICE_DIR" status --porcelain -- src 2>/dev/null)" ] && echo ", src/ has uncommitted changes"))
 -- reference apps (../shared/bench/baselines.sh, this run)$FASTAPI_NOTE
 $(grep -v NOTICE "$WORK/baselines.txt")
--- ours (bun src/main.ts, GENERATOR=none, limits at $BIG, a fresh database $DB for each start)
+-- ours (bun src/main.ts, GENERATOR=none, limits at $BIG, a fresh database $DB for each start; medians of $PAIRS rounds)
 ours get_status=$I_GET rps text2video=$I_POST rps   (LOG_LEVEL=info, request logs to a file: $I_LINES lines)
 ours(warn) get_status=$W_GET rps text2video=$W_POST rps   (LOG_LEVEL=warn)
   info get_status: $I_GLINE
@@ -279,9 +311,9 @@ ours(warn) get_status=$W_GET rps text2video=$W_POST rps   (LOG_LEVEL=warn)
   warn get_status: $W_GLINE
   warn text2video: $W_PLINE
   warn text2video $W_DURABLE
--- ratios (target)
-get_status ours/hello = $G_RATIO (>= 0.60: $(verdict "$G_RATIO" 0.60 ">="))   [warn: $GW_RATIO]
-text2video ours/fastify-pg = $P_RATIO (>= 2.0: $(verdict "$P_RATIO" 2.0 ">="))   [warn: $PW_RATIO]
+-- ratios (target): each round runs the reference, then ours, back to back; the median of the rounds' ratios
+get_status ours/hello = $G_RATIO_I (>= 0.60: $(verdict "$G_RATIO_I" 0.60 ">="))   rounds: $G_ROUNDS_I   [warn: $G_RATIO_W, rounds: $G_ROUNDS_W]
+text2video ours/fastify-pg = $P_RATIO_I (>= 2.0: $(verdict "$P_RATIO_I" 2.0 ">="))   rounds: $P_ROUNDS_I   [warn: $P_RATIO_W, rounds: $P_ROUNDS_W]
 -- memory: $ROUNDS rounds of 32 concurrent uploads of a $(stat -c %s "$WORK/big.png")-byte PNG to /image2video (LOG_LEVEL=info)
 ${UPLOADS:-UPLOADS failed: $(tail -3 "$WORK/uploads.err")}
   video_images rows +$(( I2V_AFTER - I2V_BEFORE )); RSS at start $(MB "$RSS_START") MB; $UP_CPU

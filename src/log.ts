@@ -4,6 +4,7 @@
 // redaction of secret-named keys at any depth, errors serialized wherever they sit in the fields, and
 // scrubbing of secret values wherever they appear in a line.
 import { pino, type DestinationStream, type Logger as PinoLogger } from "pino";
+import { LineWriter } from "./log-output.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -244,40 +245,11 @@ function isoNow(): string {
   return clockIso;
 }
 
-/**
- * Standard output through pino.destination, buffered (see below). An uncaught error or a signal ends the
- * process through `exit`, where what is still held is written synchronously, waiting for the reader up to 2 s.
- *
- * A full pipe (EAGAIN: Bun makes stdout non-blocking once anything touches process.stdout, and a slow log
- * reader fills the pipe) does not block the event loop: SonicBoom keeps the unwritten text, at most
- * maxLength (past it, lines are dropped), and writes it later. pino.destination silences a closed stdout
- * (EPIPE); any other write error is ignored too: a log line is not worth crashing the service for.
- */
+/** Standard output, buffered (src/log-output.ts); what is pending is written at exit, an uncaught error's too. */
 function stdoutDestination(): DestinationStream {
-  let exitDeadline = 0;
-  // Lines leave in synchronous writes of at least 8 KiB, or every 100 ms when traffic is low; what is left is
-  // written at exit, and a hard kill (SIGKILL) loses at most the last 100 ms. On bench/api.sh a write per
-  // line cost a third of get_status's throughput, and SonicBoom's asynchronous writes (sync: false) a fifth
-  // of text2video's CPU under Bun.
-  const dest = pino.destination({
-    dest: 1,
-    sync: true,
-    minLength: 8192,
-    periodicFlush: 100,
-    maxLength: 1024 * 1024,
-    // Only at exit: SonicBoom then sleeps 100 ms and tries again.
-    retryEAGAIN: () => exitDeadline > 0 && Date.now() < exitDeadline,
-  });
-  dest.on("error", () => {});
-  process.on("exit", () => {
-    exitDeadline = Date.now() + 2000;
-    try {
-      dest.flushSync();
-    } catch {
-      // The reader is gone or still stuck: nothing more can be done.
-    }
-  });
-  return dest;
+  const out = new LineWriter(1);
+  process.on("exit", () => out.flushSync());
+  return out;
 }
 let sharedStdout: DestinationStream | undefined;
 

@@ -1,6 +1,6 @@
 // The API side of the videos table: accepting requests (group-committed, limits enforced exactly), reading a
 // status, the stored image of an i2v request, and the queue's counts. Reads and image inserts go through
-// drizzle's query builder; accepting is a call of the SQL function accept_videos (drizzle/0005), with parameters.
+// drizzle's query builder; accepting is a call of the SQL function accept_videos (drizzle/0007), with parameters.
 import { count, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Database, Db } from "./client.ts";
 import { queueStats, videoImages, videos } from "./schema.ts";
@@ -19,6 +19,8 @@ export interface NewVideo {
   /** What the caller chose (only the keys given); absent or null: the operator's defaults, stored as null. */
   settings?: RequestedSettings | null;
   image?: { bytes: Uint8Array; type: ImageType; width: number; height: number };
+  /** Where to POST the video.finished event (webhooks); absent: none. */
+  callbackUrl?: string | null;
 }
 
 export interface InsertLimits {
@@ -47,11 +49,12 @@ export interface JobImage {
 /**
  * accept_videos(batch, max_active, max_waiting, deadline_minutes): inserts the batch's accepted requests and
  * answers one row per request, in batch order: its new id, or the limit that refused it. The batch travels as
- * one jsonb parameter (`s` left out for a request without settings: the function reads it as null).
+ * one jsonb parameter (`s` and `cb` left out for a request without settings or callback URL: the function reads
+ * them as null).
  */
 function acceptVideos(batch: NewVideo[], limits: InsertLimits): SQL {
   const payload = JSON.stringify(
-    batch.map((v, i) => ({ o: i, a: v.appBundleId, u: v.apphudUserId, ip: v.clientIp, k: v.kind, p: v.prompt, s: v.settings ?? undefined })),
+    batch.map((v, i) => ({ o: i, a: v.appBundleId, u: v.apphudUserId, ip: v.clientIp, k: v.kind, p: v.prompt, s: v.settings ?? undefined, cb: v.callbackUrl ?? undefined })),
   );
   return sql`select video_id, refused from accept_videos(${payload}::jsonb, ${limits.maxActivePerUser}, ${limits.maxQueueDepth}, ${limits.deadlineMinutes}) order by ord`;
 }

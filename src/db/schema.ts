@@ -1,6 +1,6 @@
 // The database schema: `videos` is both the record of every request and the job queue.
 import { sql } from "drizzle-orm";
-import { bigint, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { RequestedSettings } from "../domain/settings.ts";
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => "bytea" });
@@ -41,6 +41,16 @@ export const videos = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /** Where to POST the `video.finished` event (webhooks); null: no webhook. */
+    callbackUrl: text("callback_url"),
+    /** Pixverse's own URL of the finished video, kept when `result_url` is our copy (MEDIA_STORE). */
+    pixverseUrl: text("pixverse_url"),
+    /** Pixverse's URL of the video's first frame, when it gave one. */
+    firstFrameUrl: text("first_frame_url"),
+    /** Where our copy of the video lives (MEDIA_STORE): the key under DATA_DIR/media or in the bucket. */
+    mediaKey: text("media_key"),
+    /** Copy attempts made (MEDIA_STORE), for the backoff between them. */
+    mediaAttempts: integer("media_attempts").notNull().default(0),
   },
   (t) => [
     // Claiming: the oldest due queued job.
@@ -96,6 +106,64 @@ export const rateLimits = pgTable("rate_limits", {
   key: text("key").primaryKey(),
   hits: integer("hits").notNull(),
   resetAt: timestamp("reset_at", { withTimezone: true }).notNull(),
+});
+
+/**
+ * The webhook outbox: one `video.finished` event per video that has a callback URL, written by a trigger in
+ * the same transaction that ends the job (drizzle/0007), delivered at least once, retried with backoff.
+ * `state` and `result_url` are the job's as it ended, so every retry sends the same body.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    eventId: uuid("event_id").primaryKey().defaultRandom(),
+    videoId: bigint("video_id", { mode: "number" })
+      .notNull()
+      .references(() => videos.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    state: text("state").notNull(),
+    resultUrl: text("result_url"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    lockOwner: text("lock_owner"),
+    lockedAt: timestamp("locked_at", { withTimezone: true }),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+    /** Given up after the retry window (at least 24 h). */
+    failedAt: timestamp("failed_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_video_key").on(t.videoId),
+    index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.deliveredAt} is null and ${t.failedAt} is null`),
+  ],
+);
+
+/**
+ * Idempotency-Key: a key from one end user (app_bundle_id + apphud_user_id) names one video for 24 h.
+ * `request_hash` is the hash of the request's parameters (a changed body is a 409).
+ */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    appBundleId: text("app_bundle_id").notNull(),
+    apphudUserId: text("apphud_user_id").notNull(),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    videoId: bigint("video_id", { mode: "number" }).references(() => videos.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appBundleId, t.apphudUserId, t.key] }), index("idempotency_keys_created_idx").on(t.createdAt)],
+);
+
+/** What an operator set on a Pixverse account from /admin: paused accounts take no new jobs. */
+export const accountControls = pgTable("account_controls", {
+  account: text("account").primaryKey(),
+  paused: boolean("paused").notNull().default(false),
+  /** Set by "retry sign-in": the holder of the account signs in again once, then clears it. */
+  signInRequestedAt: timestamp("sign_in_requested_at", { withTimezone: true }),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
 export type VideoRow = typeof videos.$inferSelect;
