@@ -18,6 +18,13 @@ import { createApiKeys, type ApiKeyBinding } from "./http/api-keys.ts";
 import { registerMetricsRoute } from "./http/routes/metrics.ts";
 import { documentConfig, registerKeySchemes } from "./http/openapi.ts";
 import type { Metrics } from "./metrics.ts";
+import type { CallbackPolicy } from "./webhooks/address.ts";
+import { registerWebhookDoc } from "./webhooks/openapi.ts";
+import type { QueueDetailSource } from "./db/queue-position.ts";
+import { ADMIN_PATHS, registerAdminRoutes } from "./admin/routes.ts";
+import type { AdminDeps } from "./admin/view.ts";
+import { MEDIA_PATHS, registerMediaRoutes } from "./http/routes/media.ts";
+import type { LocalStore } from "./media/local.ts";
 
 export interface AppDeps {
   videos: VideoService;
@@ -38,6 +45,24 @@ export interface AppDeps {
    * Absent: no metric work at all and no /metrics route (a 404).
    */
   metrics?: Metrics;
+  /**
+   * get_status `detail=true` (beyond the contract): queue position and ETA of a video that is not final
+   * (createQueueDetail in src/db/queue-position.ts, with the accounts' slots as its eta source). Absent:
+   * `detail=true` is accepted and answered exactly as without it.
+   */
+  queueDetail?: QueueDetailSource;
+  /**
+   * Webhooks: whether callback_url is taken (WEBHOOK_SECRET set) and may reach private addresses
+   * (WEBHOOK_ALLOW_PRIVATE). Absent: webhooks off (a callback_url is a 400).
+   */
+  webhooks?: CallbackPolicy;
+  /**
+   * The operator page /admin (ADMIN_PASSWORD set): accounts, queue, failures and their actions, behind basic
+   * auth. Absent: no such page (/admin is a 404 like any unknown path).
+   */
+  admin?: AdminDeps;
+  /** MEDIA_STORE=local: GET/HEAD /media/… serves our copies from this store. Absent: no /media route (404). */
+  media?: LocalStore;
 }
 
 /** The paths served through the scope middleware: every route's but get_status's. */
@@ -56,13 +81,16 @@ export function createApp(deps: AppDeps) {
   const scope = createRequestScope({ logger: deps.logger, metrics: deps.metrics, knownPath: (path) => allowed.has(path) });
   // Every route runs inside the scope middleware except get_status, a single handler that opens the same
   // scope itself (routes/status.ts says why); paths that match no route get it in the not-found handler.
-  for (const path of SCOPED_PATHS) app.use(path, ...scope.middleware);
+  for (const path of [...SCOPED_PATHS, ...(deps.admin ? ADMIN_PATHS : []), ...(deps.media ? MEDIA_PATHS : [])]) app.use(path, ...scope.middleware);
 
   const keys = deps.apiKeys ? createApiKeys(deps.apiKeys) : null;
-  registerGenerateRoutes(app, { videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations, allowed: deps.allowed, keys });
-  registerStatusRoutes(app, { videos: deps.videos, statusPerMinute: deps.limits.statusPerMinute, store: stores.status, keys, scope });
+  registerGenerateRoutes(app, { videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations, allowed: deps.allowed, keys, webhooks: deps.webhooks });
+  if (deps.webhooks?.enabled) registerWebhookDoc(app.openAPIRegistry);
+  registerStatusRoutes(app, { videos: deps.videos, statusPerMinute: deps.limits.statusPerMinute, store: stores.status, keys, scope, queueDetail: deps.queueDetail });
   registerHealthRoutes(app, deps.readiness);
   if (deps.metrics) registerMetricsRoute(app, deps.metrics);
+  if (deps.admin) registerAdminRoutes(app, deps.admin, deps.logger);
+  if (deps.media) registerMediaRoutes(app, deps.media);
 
   // The document describes this instance: with keys on, its security schemes and the 401/403 answers.
   if (keys) registerKeySchemes(app.openAPIRegistry);

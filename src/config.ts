@@ -1,10 +1,11 @@
 // The service's configuration: one zod schema over the environment, parsed once at start and passed down.
 import { z } from "zod";
 import { LOG_LEVELS } from "./log.ts";
-import { INT4_MAX } from "./domain/limits.ts";
+import { ID_MAX_LENGTH, INT4_MAX } from "./domain/limits.ts";
 import type { AllowedSettings, GenerationSettings } from "./domain/settings.ts";
 import { readFileSync } from "node:fs";
 import { parseApiKeys, type ApiKeyBinding } from "./http/api-keys.ts";
+import { mediaOf, type MediaSettings } from "./media/settings.ts";
 
 // An empty value (`PORT=` in .env) means "use the default", as if the variable were not set.
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -97,6 +98,12 @@ const configObject = z.object({
   SIM_GENERATION_MS: int(4000),
   /** Which of Pixverse's page layouts the demo's simulator shows. */
   SIM_UI: z.preprocess(emptyAsUndefined, z.enum(["2026", "2025"]).default("2026")),
+  /**
+   * How long after a submission whose answer was lost (a crash, a time-out) before the account's video list is
+   * searched for it; "not there" is believed only after three quarters of it (Pixverse lists a new video within
+   * seconds, and a request already on its way may still land).
+   */
+  RECONCILE_GRACE_SECONDS: int(20, 1).pipe(z.number().max(600)),
   /** Stable id of this instance for job locks and account leases; default: Fly machine id or host name. */
   INSTANCE_ID: optionalString,
   /**
@@ -105,6 +112,67 @@ const configObject = z.object({
    * could cost the lease, over 10 minutes a dead instance's accounts wait too long.
    */
   ACCOUNT_LEASE_TTL_MS: int(30_000, 2_000).pipe(z.number().max(600_000)),
+  /**
+   * Webhooks (src/webhooks/): the HMAC-SHA256 key of X-Signature. Unset: webhooks are off and a callback_url
+   * is a 400. At least 16 characters, so that a placeholder is not taken for a key.
+   */
+  WEBHOOK_SECRET: z.preprocess(emptyAsUndefined, z.string().min(16, "must be at least 16 characters").optional()),
+  /** Let callback URLs reach loopback, private and other non-public addresses (tests, a receiver next door). */
+  WEBHOOK_ALLOW_PRIVATE: bool(false),
+  /** How long one webhook attempt may take before it counts as failed and is retried. */
+  WEBHOOK_TIMEOUT_SECONDS: int(10, 1).pipe(z.number().max(120)),
+  /** How long after a video ended its webhook is still retried (at least; then given up). */
+  WEBHOOK_RETRY_HOURS: int(24, 1).pipe(z.number().max(720)),
+  /**
+   * Our own copy of every finished video (src/media/): off (Pixverse's URL, as before), local (DATA_DIR/media,
+   * served at /media/…) or s3 (an S3-compatible bucket). What each needs is checked by loadConfig (mediaOf).
+   */
+  MEDIA_STORE: z.preprocess(emptyAsUndefined, z.enum(["off", "local", "s3"]).default("off")),
+  /** The service's public base URL (https://api.example.com), for MEDIA_STORE=local links; demo default: where it listens. */
+  PUBLIC_URL: optionalUrl,
+  /** MEDIA_STORE=s3: the bucket, its endpoint (https://fly.storage.tigris.dev, https://s3.<region>.amazonaws.com …) and region. */
+  S3_BUCKET: optionalString,
+  S3_ENDPOINT: optionalUrl,
+  S3_REGION: text("auto"),
+  /** MEDIA_STORE=s3: the access key (the secret is redacted from logs). */
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  /** MEDIA_STORE=s3: answer S3_PUBLIC_URL/<name> (a public bucket or CDN) … */
+  S3_PUBLIC_URL: optionalUrl,
+  /** … or presigned URLs valid this long (60 s to 7 days), signed when get_status is read. Exactly one of the two. */
+  S3_PRESIGN_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(60).max(604_800).optional()),
+  /** A finished video (or its first frame) larger than this many MiB is not copied. */
+  MEDIA_MAX_MB: int(512, 1).pipe(z.number().max(4096)),
+  /** How long one copy (download and store) may take before it counts as failed and is retried. */
+  MEDIA_COPY_TIMEOUT_SECONDS: int(120, 5).pipe(z.number().max(3600)),
+  /** Copies running at once in one instance. */
+  MEDIA_COPY_CONCURRENCY: int(4, 1).pipe(z.number().max(64)),
+  /**
+   * The operator page /admin (src/admin/): HTTP basic auth as user `admin` with this password. Unset: no
+   * page at all (404). At least 12 characters: the page pauses accounts and requeues jobs.
+   */
+  ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(12, "must be at least 12 characters").optional()),
+  /**
+   * Fair turns (src/db/queue-position.ts): how many queued jobs each end user of an app takes per round, as a
+   * JSON object {"com.example.app": 3}; an app not named takes 1. Whole numbers from 1 to 1000.
+   */
+  FAIR_SHARE_WEIGHTS: z.preprocess((v) => {
+    const s = emptyAsUndefined(v);
+    if (s === undefined) return {};
+    try {
+      return JSON.parse(String(s));
+    } catch {
+      return null;
+    }
+  }, z.unknown().transform((v, ctx): Record<string, number> => {
+    // One problem for the variable, never naming an entry (the rule for every value here).
+    const fine =
+      typeof v === "object" && v !== null && !Array.isArray(v) &&
+      Object.entries(v).every(([app, w]) => app.length >= 1 && app.length <= ID_MAX_LENGTH && Number.isInteger(w) && w >= 1 && w <= 1000);
+    if (fine) return v as Record<string, number>;
+    ctx.addIssue({ code: "custom", message: 'must be a JSON object {"app_bundle_id": weight}, each weight a whole number from 1 to 1000' });
+    return z.NEVER;
+  })),
 });
 
 /** Every variable the service reads (each is documented in .env.example). */
@@ -143,6 +211,8 @@ export interface Config extends RawConfig {
   allowed: AllowedSettings;
   /** API keys and the app_bundle_id patterns each may act for; null when keys are off (the default). */
   apiKeys: ApiKeyBinding[] | null;
+  /** MEDIA_STORE and what its store needs, checked (src/media/settings.ts). */
+  media: MediaSettings;
 }
 
 export class ConfigError extends Error {
@@ -164,8 +234,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const c = parsed.data;
   const accounts = mergeAccounts(c.EMAIL !== undefined && c.PASSWORD !== undefined ? { email: c.EMAIL, password: c.PASSWORD } : null, listed.accounts);
   if (accounts.problems.length > 0) throw new ConfigError(accounts.problems);
+  const media = mediaOf(c, accounts.accounts.length === 0);
+  if (media.problems.length > 0) throw new ConfigError(media.problems);
   return {
     ...c,
+    media: media.media,
     apiKeys: keys.bindings,
     accounts: accounts.accounts,
     demo: accounts.accounts.length === 0,

@@ -13,11 +13,19 @@ import { postgresRateLimitStores } from "./http/rate-limit.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher/dispatcher.ts";
 import { createLeaseKeeper, type LeaseKeeper } from "./dispatcher/leases.ts";
 import { createLeaseQueries } from "./db/leases.ts";
+import { createQueueDetail } from "./db/queue-position.ts";
+import { etaSlots } from "./domain/eta.ts";
 import type { VideoGenerator } from "./domain/generator.ts";
-import { createSidecarGenerator, maskEmail } from "./sidecar/client.ts";
-import { expectedCredits } from "./sidecar/pixverse.ts";
+import { createSidecarGenerator, maskEmail, type SidecarGenerator } from "./sidecar/client.ts";
+import { DEFAULT_WEB_URL, expectedCredits } from "./sidecar/pixverse.ts";
+import { sessionFile } from "./sidecar/session-file.ts";
+import { createAdminQueries } from "./db/admin.ts";
+import { createControlsWatcher, type ControlsWatcher } from "./admin/controls.ts";
 import type { ReadinessReport } from "./http/routes/health.ts";
 import type { AccountStatus } from "./sidecar/protocol.ts";
+import { createWebhookOutbox } from "./db/webhooks.ts";
+import { createWebhookWorker } from "./webhooks/worker.ts";
+import { createMedia, listeningBase } from "./media/media.ts";
 
 /** The whole drain, within fly.toml's kill_timeout (90 s): submissions get 30 s, the sidecar up to 30 s more. */
 const SHUTDOWN_LIMIT_MS = 75_000;
@@ -32,7 +40,12 @@ interface StartedGenerator {
   /** Each Pixverse account's last known state (for /ready). */
   states: () => AccountStatus[];
   stop: () => Promise<void>;
+  /** The browser sidecar, when there is one: the operator page's "retry sign-in" and session file names. */
+  sidecar?: SidecarGenerator;
 }
+
+/** "Not in the list" is believed three quarters of the reconcile grace after the submission (RECONCILE_GRACE_SECONDS). */
+const reconcileSettleMs = (config: Config) => config.RECONCILE_GRACE_SECONDS * 750;
 
 async function startGenerator(config: Config, logger: Logger, metrics: Metrics): Promise<StartedGenerator> {
   if (config.GENERATOR === "none") {
@@ -68,9 +81,11 @@ async function startGenerator(config: Config, logger: Logger, metrics: Metrics):
       webUrl: sim.url,
       apiUrl: sim.url,
       metrics,
+      timeouts: { reconcileSettleMs: reconcileSettleMs(config) },
     });
     return {
       generator,
+      sidecar: generator,
       accounts: [DEMO_ACCOUNT.email],
       states: () => generator.accountStates(),
       stop: async () => {
@@ -86,9 +101,10 @@ async function startGenerator(config: Config, logger: Logger, metrics: Metrics):
     webUrl: config.PIXVERSE_WEB_URL,
     apiUrl: config.PIXVERSE_API_URL,
     metrics,
+    timeouts: { reconcileSettleMs: reconcileSettleMs(config) },
   });
   logger.info("Pixverse accounts", { count: config.accounts.length, accounts: config.accounts.map((a) => maskEmail(a.email)) });
-  return { generator, accounts: config.accounts.map((a) => a.email), states: () => generator.accountStates(), stop: () => generator.close() };
+  return { generator, sidecar: generator, accounts: config.accounts.map((a) => a.email), states: () => generator.accountStates(), stop: () => generator.close() };
 }
 
 /** The password inside a postgres:// URL, so that it is redacted even where the URL is not. */
@@ -112,7 +128,14 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  registerSecrets([...config.accounts.map((a) => a.password), databasePassword(config.DATABASE_URL), ...(config.apiKeys?.map((b) => b.key) ?? [])]);
+  registerSecrets([
+    ...config.accounts.map((a) => a.password),
+    databasePassword(config.DATABASE_URL),
+    ...(config.apiKeys?.map((b) => b.key) ?? []),
+    config.WEBHOOK_SECRET,
+    config.ADMIN_PASSWORD,
+    config.S3_SECRET_ACCESS_KEY,
+  ]);
   const logger = createLogger(config.LOG_LEVEL);
   const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : `${config.DATA_DIR}/pglite` });
   logger.info("database ready", { kind: database.kind });
@@ -120,6 +143,9 @@ async function main(): Promise<void> {
   const repo = createVideoRepository(database);
   let dispatcher: Dispatcher | null = null;
   let leaseKeeper: LeaseKeeper | null = null;
+  // The operator's controls of the accounts (/admin): paused accounts, sign-ins asked for.
+  const adminQueries = createAdminQueries(database.db);
+  let controls: ControlsWatcher | null = null;
   const videos = createVideoService(repo, {
     onAccepted: () => dispatcher?.notify(),
     limits: {
@@ -127,6 +153,8 @@ async function main(): Promise<void> {
       maxQueueDepth: config.MAX_QUEUE_DEPTH,
       deadlineMinutes: config.JOB_DEADLINE_MINUTES,
     },
+    // MEDIA_STORE=s3 with S3_PRESIGN_SECONDS: the bucket's URL is answered presigned, signed when read.
+    answerUrl: config.media.store === "s3" ? (url) => media?.store.answerUrl?.(url) ?? url : undefined,
   });
 
   const owner = config.INSTANCE_ID ?? process.env.FLY_MACHINE_ID ?? hostname();
@@ -134,6 +162,25 @@ async function main(): Promise<void> {
   metrics.queueDepthFrom(() => repo.countByState());
   const leases = createLeaseQueries(database.db);
   metrics.leaseHoldersFrom(() => leases.list());
+  // MEDIA_STORE: our own copy of every finished video (src/media/). Local links without PUBLIC_URL (demo mode)
+  // use the address the server listens on, set once it does (PORT=0 picks one).
+  let listeningUrl = listeningBase(config.HOST, config.PORT);
+  const media = createMedia(config.media, { db: database.db, logger, metrics, listening: () => listeningUrl });
+  if (media) logger.info("our own copy of every video", { store: media.store.kind, ...(media.local ? { dir: media.local.dir } : {}) });
+  // Webhooks (WEBHOOK_SECRET set): every instance delivers from the shared outbox, with or without a generator.
+  const webhooks = config.WEBHOOK_SECRET
+    ? createWebhookWorker({
+        outbox: createWebhookOutbox(database.db),
+        secret: config.WEBHOOK_SECRET,
+        owner,
+        logger,
+        metrics,
+        allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+        timeoutMs: config.WEBHOOK_TIMEOUT_SECONDS * 1000,
+        retryWindowMs: config.WEBHOOK_RETRY_HOURS * 3600_000,
+      })
+    : null;
+  webhooks?.start();
   const gen = await startGenerator(config, logger, metrics);
   if (gen.generator) {
     const cost = expectedCredits(config.generation);
@@ -168,10 +215,23 @@ async function main(): Promise<void> {
       held: leaseKeeper.held,
       settings: config.generation,
       metrics,
-      onChange: (id) => videos.changed(id),
+      reconcileGraceMs: config.RECONCILE_GRACE_SECONDS * 1000,
+      onChange: (id) => {
+        videos.changed(id);
+        // A job that just ended has its webhook in the outbox now: send it without waiting for the next poll.
+        webhooks?.notify();
+      },
+      fairShareWeights: config.FAIR_SHARE_WEIGHTS,
+      pausedAccounts: () => adminQueries.pausedAccounts(),
+      media: media?.copier,
     });
     await leaseKeeper.start();
     await dispatcher.start();
+    // "Retry sign-in" from /admin (on any instance) reaches the sidecar of the instance holding the account.
+    if (gen.sidecar) {
+      controls = createControlsWatcher({ queries: adminQueries, held: leaseKeeper.held, generator: gen.sidecar, logger });
+      controls.start();
+    }
   }
 
   // Readiness names each part's state; Pixverse's own words (which may quote an account) stay in the log.
@@ -205,6 +265,37 @@ async function main(): Promise<void> {
     apiKeys: config.apiKeys,
     metrics,
     readiness,
+    webhooks: { enabled: config.WEBHOOK_SECRET !== undefined, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
+    // MEDIA_STORE=local: /media/… serves the copies.
+    media: media?.local ?? undefined,
+    // The operator page /admin, only with ADMIN_PASSWORD (src/admin/).
+    admin: config.ADMIN_PASSWORD
+      ? {
+          password: config.ADMIN_PASSWORD,
+          queries: adminQueries,
+          leases: () => leases.list(),
+          queue: () => repo.countByState(),
+          accounts: gen.states,
+          instance: owner,
+          deadlineMinutes: config.JOB_DEADLINE_MINUTES,
+          onJobChanged: (id) => {
+            videos.changed(id);
+            dispatcher?.notify();
+          },
+          humanLogin: {
+            headless: config.HEADLESS,
+            sessionFileOf: (email) => gen.sidecar?.sessionFileOf(email) ?? sessionFile(config.sessionDir, email, config.PIXVERSE_WEB_URL ?? DEFAULT_WEB_URL),
+          },
+        }
+      : undefined,
+    // get_status detail=true: queue position in the claim's fair order, and an ETA from the accounts' slots
+    // (with GENERATOR=none, PIXVERSE_CONCURRENCY for each configured account, or for one).
+    queueDetail: createQueueDetail(database.db, {
+      weights: config.FAIR_SHARE_WEIGHTS,
+      slots: gen.generator
+        ? etaSlots({ capacity: () => gen.generator!.capacity(), accountStates: gen.states }, config.PIXVERSE_CONCURRENCY)
+        : async () => Math.max(1, config.accounts.length) * config.PIXVERSE_CONCURRENCY,
+    }),
     // RATE_LIMIT_STORE=postgres: the per-minute counters in the database, shared by every instance on it.
     rateLimitStores:
       config.RATE_LIMIT_STORE === "postgres"
@@ -221,6 +312,7 @@ async function main(): Promise<void> {
     development: false,
   });
   logger.info("listening", { url: `http://${config.HOST}:${server.port}`, demo: config.demo });
+  listeningUrl = listeningBase(config.HOST, server.port ?? config.PORT);
 
   // SIGTERM/SIGINT: stop taking requests and let those in flight finish (their rows commit), let submissions
   // under way get Pixverse's answer, hand any claim still held to reconciliation, close Chromium and the
@@ -241,6 +333,9 @@ async function main(): Promise<void> {
     await server.stop();
     logger.info("no longer taking requests; in-flight requests answered");
     await dispatcher?.stop();
+    await controls?.stop();
+    // Attempts under way get a few seconds; the rest are handed back to the outbox (due at once, any instance).
+    await webhooks?.stop();
     const released = await repo.resetLocksOf(owner).catch(() => 0);
     if (released > 0) logger.warn("released claims still held at shutdown; those jobs will be reconciled", { jobs: released });
     // The accounts are dropped here and their leases deleted: another instance takes them over at its next

@@ -73,6 +73,10 @@ export interface Metrics {
   accounts(reports: readonly AccountReport[]): void;
   /** Which of the configured accounts (e-mails, masked here) this instance holds the lease of now. */
   leases(configured: readonly string[], held: readonly string[]): void;
+  /** One webhook attempt ended: delivered (2xx), to be retried, or given up after the retry window. */
+  webhookAttempt(outcome: "delivered" | "retry" | "given_up"): void;
+  /** One copy of a finished video (MEDIA_STORE) ended: copied, to be retried, or given up (Pixverse's URL answered). */
+  mediaCopy(outcome: "copied" | "retry" | "gave_up"): void;
 }
 
 export interface MetricsOptions {
@@ -232,6 +236,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ["account"] as const,
     registers,
   });
+  // ── Webhooks ──────────────────────────────────────────────────────────────────────────────────────
+  const webhookAttempts = new Counter({
+    name: "webhook_deliveries_total",
+    help: "Webhook attempts this process made, by outcome: delivered (2xx), retry (non-2xx, time-out, network error or refused address), given_up.",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+  // ── Our copies of the videos (MEDIA_STORE) ────────────────────────────────────────────────────────
+  const mediaCopies = new Counter({
+    name: "media_copies_total",
+    help: "Copies of finished videos this process made, by outcome: copied, retry (a failed attempt), gave_up (Pixverse's URL answered at the deadline).",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+
   const lastSeen = new Map<string, { state: string; detail?: string }>();
   const REPLACED = /\bErrCode 10005\b/;
 
@@ -310,6 +329,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
     leases(configured, held) {
       for (const account of configured) leaseHeld.set({ account: maskEmail(account) }, held.includes(account) ? 1 : 0);
+    },
+
+    webhookAttempt(outcome) {
+      webhookAttempts.inc({ outcome });
+    },
+
+    mediaCopy(outcome) {
+      mediaCopies.inc({ outcome });
     },
   };
 }

@@ -2,13 +2,20 @@
 // in the same transaction) and read a status (mostly from memory). No HTTP and no SQL here. While the
 // database is unreachable, create() rejects with the driver's error for every request of the batch (one
 // statement or one transaction: nothing of it is half-stored) and status() answers known videos from the cache
-// (status-cache.ts); the HTTP layer answers 503 for both.
+// (status-cache.ts); the HTTP layer answers 503 for both. A request with an Idempotency-Key skips the batcher:
+// createOnce() claims the key and stores the video in one transaction of its own (db/idempotency.ts).
 import { createBatcher } from "./db/batcher.ts";
 import { createStatusCache } from "./db/status-cache.ts";
-import type { InsertLimits, InsertOutcome, NewVideo, StatusRow, VideoRepository } from "./db/videos.ts";
+import { PURGE_BATCH } from "./db/idempotency.ts";
+import type { IdempotencyKey, InsertLimits, InsertOutcome, KeyedOutcome, NewVideo, StatusRow, VideoRepository } from "./db/videos.ts";
 
 export interface VideoService {
   create(video: NewVideo): Promise<InsertOutcome>;
+  /**
+   * Accept `video` at most once per Idempotency-Key and owner within 24 h: the first request with the key makes
+   * the video, a repeat with the same parameters answers its id, one with other parameters is a conflict.
+   */
+  createOnce(video: NewVideo, once: IdempotencyKey): Promise<KeyedOutcome>;
   status(id: number): Promise<StatusRow | null>;
   /** The status from memory when it may be given without a database read (undefined: call `status`). */
   cachedStatus(id: number): StatusRow | null | undefined;
@@ -25,10 +32,25 @@ export interface VideoServiceOptions {
   statusStaleIfUnavailableMs?: number;
   /** Called with each accepted video's id once it is committed (the dispatcher looks for work at once). */
   onAccepted?: (id: number) => void;
+  /** How often a keyed request also deletes expired idempotency keys (default 10 minutes). */
+  idempotencyPurgeEveryMs?: number;
+  /** The URL to answer for a recorded result_url (MEDIA_STORE=s3 presigned: media/store.ts). Absent: as recorded. */
+  answerUrl?: (url: string) => string;
 }
 
+const IDEMPOTENCY_PURGE_EVERY_MS = 10 * 60_000;
+
 export function createVideoService(repo: VideoRepository, options: VideoServiceOptions): VideoService {
-  const cache = createStatusCache((id) => repo.findStatus(id), {
+  const answerUrl = options.answerUrl;
+  // A URL to answer differently from the recorded one (presigned) is made when the row is read, so a cached
+  // row holds it for at most the cache's age of an unsettled row (statusMaxAgeMs).
+  const load = answerUrl
+    ? async (id: number) => {
+        const row = await repo.findStatus(id);
+        return row?.resultUrl ? { ...row, resultUrl: answerUrl(row.resultUrl) } : row;
+      }
+    : (id: number) => repo.findStatus(id);
+  const cache = createStatusCache(load, {
     maxAgeMs: options.statusMaxAgeMs ?? 1000,
     maxEntries: options.statusCacheEntries ?? 200_000,
     staleIfUnavailableMs: options.statusStaleIfUnavailableMs,
@@ -38,14 +60,58 @@ export function createVideoService(repo: VideoRepository, options: VideoServiceO
     maxBytes: 48 * 1024 * 1024,
     sizeOf: (v) => v.image?.bytes.byteLength ?? 0,
   });
+  const accepted = (id: number) => {
+    cache.forget(id);
+    options.onAccepted?.(id);
+  };
+
+  // Keyed requests in flight in this process, by owner and key. A repeat waits for the one before it and, when
+  // that one had the same parameters and got its video, answers the same id without a transaction: a burst of
+  // retries holds one pool connection, not one each. The database still decides everything else.
+  const flights = new Map<string, { hash: string; done: Promise<KeyedOutcome> }>();
+  const purgeEvery = options.idempotencyPurgeEveryMs ?? IDEMPOTENCY_PURGE_EVERY_MS;
+  let lastPurge = Number.NEGATIVE_INFINITY;
+  // Keys exist only where keyed requests come, so their path purges: bounded statements, one at a time, sooner
+  // again while a full batch came back (a backlog). A failure waits for the next turn; it costs only disk.
+  const purgeNowAndThen = () => {
+    const now = Date.now();
+    if (now - lastPurge < purgeEvery) return;
+    lastPurge = now;
+    repo.purgeExpiredKeys().then(
+      (n) => {
+        if (n >= PURGE_BATCH) lastPurge = Number.NEGATIVE_INFINITY;
+      },
+      () => {},
+    );
+  };
+
   return {
     async create(video) {
       const outcome = await inserts.add(video);
-      if (outcome.ok) {
-        cache.forget(outcome.id);
-        options.onAccepted?.(outcome.id);
-      }
+      if (outcome.ok) accepted(outcome.id);
       return outcome;
+    },
+    async createOnce(video, once) {
+      purgeNowAndThen();
+      const name = JSON.stringify([video.appBundleId, video.apphudUserId, once.key]);
+      const before = flights.get(name);
+      const done = (async (): Promise<KeyedOutcome> => {
+        if (before) {
+          const prior = await before.done.catch(() => null);
+          const madeIt = prior?.kind === "created" || prior?.kind === "replayed";
+          if (madeIt && before.hash === once.hash) return { kind: "replayed", id: prior.id };
+        }
+        const outcome = await repo.acceptOnce(video, once, options.limits);
+        if (outcome.kind === "created") accepted(outcome.id);
+        return outcome;
+      })();
+      const flight = { hash: once.hash, done };
+      flights.set(name, flight);
+      try {
+        return await done;
+      } finally {
+        if (flights.get(name) === flight) flights.delete(name);
+      }
     },
     status: (id) => cache.get(id),
     cachedStatus: (id) => cache.peek(id),

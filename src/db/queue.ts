@@ -6,6 +6,7 @@ import type { Db } from "./client.ts";
 import type { FinalState, JobState } from "../domain/status.ts";
 import type { RequestedSettings } from "../domain/settings.ts";
 import { accountLeases, videoImages, videos } from "./schema.ts";
+import { fairRound, fairRows, type FairShareWeights } from "./queue-position.ts";
 
 export interface Job {
   id: number;
@@ -23,6 +24,8 @@ export interface Job {
   submittedAt: Date | null;
   createdAt: Date;
   deadlineAt: Date;
+  /** The key of our copy (MEDIA_STORE); on a succeeded job: the copy exists and is what get_status answers. */
+  mediaKey: string | null;
 }
 
 /** The Job columns, selected and returned by name: drizzle types the rows, nothing is mapped by hand. */
@@ -39,6 +42,7 @@ const JOB = {
   submittedAt: videos.submittedAt,
   createdAt: videos.createdAt,
   deadlineAt: videos.deadlineAt,
+  mediaKey: videos.mediaKey,
 };
 
 const ACTIVE = ["queued", "submitting", "generating"] as const;
@@ -96,17 +100,24 @@ export function createQueueQueries(db: Db) {
 
     /**
      * Claim up to `max` due queued jobs for `owner` and mark them submitting, atomically. With `account`, the
-     * jobs record it in the same statement: the account is known before anything is sent.
+     * jobs record it in the same statement: the account is known before anything is sent. Jobs are taken in
+     * the fair order (queue-position.ts): in turn across end users (counting the videos each already has in
+     * flight), oldest first within each, `weights` jobs per round for an app's users.
      */
-    async claimQueued(owner: string, max: number, account?: string): Promise<Job[]> {
+    async claimQueued(owner: string, max: number, account?: string, weights: FairShareWeights = {}): Promise<Job[]> {
       if (max <= 0) return [];
+      const isDue = and(eq(videos.state, "queued"), lte(videos.nextAttemptAt, sql`now()`));
+      // Ranked in a subquery, locked outside it (PostgreSQL allows no FOR UPDATE beside a window function).
+      // Rows another claimer holds are skipped, and one it has just claimed fails the re-checked `isDue`.
+      const ranked = db.select({ id: videos.id, round: sql<number>`${fairRound(weights)}`.as("round") }).from(videos).where(fairRows()).as("ranked");
       const due = db
         .select({ id: videos.id })
         .from(videos)
-        .where(and(eq(videos.state, "queued"), lte(videos.nextAttemptAt, sql`now()`)))
-        .orderBy(asc(videos.nextAttemptAt), asc(videos.id))
+        .innerJoin(ranked, eq(ranked.id, videos.id))
+        .where(isDue)
+        .orderBy(asc(ranked.round), asc(videos.id))
         .limit(max)
-        .for("update", { skipLocked: true });
+        .for("update", { of: videos, skipLocked: true });
       const claimed = await db
         .update(videos)
         .set({
@@ -277,7 +288,10 @@ export function createQueueQueries(db: Db) {
       return rows.flatMap((r) => (r.pixverseVideoId === null ? [] : [r.pixverseVideoId]));
     },
 
-    /** Pixverse deleted or moderated a video after delivering it: the answer changes from the URL to that. */
+    /**
+     * Pixverse deleted or moderated a video after delivering it: the answer changes from the URL to that.
+     * Not a video we answer with our own copy (media_key): that one stays delivered.
+     */
     async revokeSuccess(id: number, state: "deleted" | "moderated", pixverseStatus: number | null): Promise<boolean> {
       const updated = await db
         .update(videos)
@@ -289,7 +303,7 @@ export function createQueueQueries(db: Db) {
           finishedAt: sql`now()`,
           updatedAt: sql`now()`,
         })
-        .where(and(eq(videos.id, id), eq(videos.state, "succeeded")))
+        .where(and(eq(videos.id, id), eq(videos.state, "succeeded"), isNull(videos.mediaKey)))
         .returning({ id: videos.id });
       return updated.length > 0;
     },
@@ -317,7 +331,7 @@ export function createQueueQueries(db: Db) {
     async finish(
       id: number,
       state: FinalState,
-      details: { url?: string; pixverseStatus?: number; errorCode?: string; errorMessage?: string; owner?: string },
+      details: { url?: string; pixverseStatus?: number; errorCode?: string; errorMessage?: string; owner?: string; mediaKey?: string | null },
     ): Promise<boolean> {
       const ownerCheck = details.owner === undefined ? undefined : or(isNull(videos.lockOwner), eq(videos.lockOwner, details.owner));
       const updated = await db
@@ -325,6 +339,8 @@ export function createQueueQueries(db: Db) {
         .set({
           state,
           resultUrl: details.url ?? null,
+          // MEDIA_STORE: the key of the copy `url` points at; null when the copy was given up (Pixverse's URL).
+          ...(details.mediaKey === undefined ? {} : { mediaKey: details.mediaKey }),
           ...(details.pixverseStatus === undefined ? {} : { pixverseStatus: details.pixverseStatus }),
           errorCode: details.errorCode ?? null,
           errorMessage: details.errorMessage ?? null,

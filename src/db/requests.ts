@@ -73,6 +73,22 @@ async function accept(db: Db, batch: NewVideo[], limits: InsertLimits): Promise<
   return decided.map(toOutcome);
 }
 
+/**
+ * accept_videos and the accepted requests' images, inside the caller's transaction `tx` (the images must commit
+ * with their rows). Also used by an Idempotency-Key's transaction (idempotency.ts), which claims the key first.
+ */
+export async function acceptWithImages(tx: Db, batch: NewVideo[], limits: InsertLimits): Promise<InsertOutcome[]> {
+  const outcomes = await accept(tx, batch, limits);
+  const images = batch.flatMap((v, i) => {
+    const outcome = outcomes[i]!;
+    return v.image && outcome.ok ? [{ videoId: outcome.id, ...v.image }] : [];
+  });
+  const pglite = pgliteClientOf(tx);
+  if (pglite) for (const image of images) await insertImageByCopy(pglite, image);
+  else if (images.length > 0) await tx.insert(videoImages).values(images);
+  return outcomes;
+}
+
 /** Requests and their images over an open database; on PostgreSQL, text-only batches use its held connection. */
 export function createRequestQueries(database: Pick<Database, "db" | "held">) {
   const { db, held } = database;
@@ -85,17 +101,7 @@ export function createRequestQueries(database: Pick<Database, "db" | "held">) {
       // Text only: one statement, committed on its own (the function holds the insert lock until then).
       if (!batch.some((v) => v.image)) return held ? held((h) => accept(h, batch, limits)) : accept(db, batch, limits);
       // With images: the rows and their images commit together.
-      return db.transaction(async (tx) => {
-        const outcomes = await accept(tx, batch, limits);
-        const images = batch.flatMap((v, i) => {
-          const outcome = outcomes[i]!;
-          return v.image && outcome.ok ? [{ videoId: outcome.id, ...v.image }] : [];
-        });
-        const pglite = pgliteClientOf(tx);
-        if (pglite) for (const image of images) await insertImageByCopy(pglite, image);
-        else if (images.length > 0) await tx.insert(videoImages).values(images);
-        return outcomes;
-      });
+      return db.transaction((tx) => acceptWithImages(tx, batch, limits));
     },
 
     async findStatus(id: number): Promise<StatusRow | null> {

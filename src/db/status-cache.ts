@@ -1,7 +1,8 @@
 // Answers status reads mostly from memory: an LRU cache (lru-cache) of rows, bounded by count, whose fetch
-// reads the database. A video that failed, was moderated or deleted never changes, so it is cached for good;
-// any other is re-read once its entry is older than `maxAgeMs` (another instance may have moved it; Pixverse
-// may still delete a delivered video). This instance's own changes are seen at once (forget). Concurrent reads
+// reads the database. A video that failed, was moderated or deleted changes only when an operator requeues it
+// (/admin), so it is re-read only after `settledMaxAgeMs` (a minute: the requeue is seen by every instance
+// within it); any other is re-read once its entry is older than `maxAgeMs` (another instance may have moved
+// it; Pixverse may still delete a delivered video). This instance's own changes are seen at once (forget). Concurrent reads
 // of one id share one database read.
 // While the database is unreachable (isDatabaseUnavailable), a refresh that fails serves the last row read
 // instead of the error, for up to `staleIfUnavailableMs` after that read (a stale answer beats none; a settled
@@ -15,6 +16,8 @@ import { isDatabaseUnavailable } from "./client.ts";
 export interface StatusCacheOptions {
   maxAgeMs: number;
   maxEntries: number;
+  /** How long a failed, moderated or deleted video is served from memory (default 60 s, at least maxAgeMs). */
+  settledMaxAgeMs?: number;
   /** How long after its last successful read a row may still be served while the database is unreachable (default 10 min). */
   staleIfUnavailableMs?: number;
   /** The clock, in ms (tests); default performance.now. */
@@ -29,6 +32,7 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
   type Entry = { row: StatusRow | null; readAt: number };
   const now = options.now ?? (() => performance.now());
   const staleIfUnavailableMs = options.staleIfUnavailableMs ?? STALE_IF_UNAVAILABLE_MS;
+  const settledMaxAgeMs = Math.max(options.settledMaxAgeMs ?? 60_000, options.maxAgeMs);
   const origin = now();
 
   const entries = new LRUCache<number, Entry>({
@@ -47,7 +51,7 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
     async fetchMethod(id, stale, { options: set }) {
       try {
         const row = await load(id);
-        if (row && isSettled(row.state)) set.ttl = 0; // never stale
+        if (row && isSettled(row.state)) set.ttl = settledMaxAgeMs;
         return { row, readAt: now() };
       } catch (e) {
         // Unreachable database: the last row read, while it is not too old (forget() removed any entry this

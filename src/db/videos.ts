@@ -3,13 +3,15 @@
 import type { Database } from "./client.ts";
 import { createRequestQueries } from "./requests.ts";
 import { createQueueQueries } from "./queue.ts";
+import { createIdempotencyQueries } from "./idempotency.ts";
 
 export type { InsertLimits, InsertOutcome, JobImage, NewVideo, StatusRow } from "./requests.ts";
 export type { Job } from "./queue.ts";
+export type { IdempotencyKey, KeyedOutcome } from "./idempotency.ts";
 
-/** Both sides over one open database. */
+/** Both sides over one open database (and the Idempotency-Key accept path, idempotency.ts). */
 export function createVideoRepository(database: Pick<Database, "db" | "held">) {
-  return { ...createRequestQueries(database), ...createQueueQueries(database.db) };
+  return { ...createRequestQueries(database), ...createQueueQueries(database.db), ...createIdempotencyQueries(database) };
 }
 
 export type VideoRepository = ReturnType<typeof createVideoRepository>;

@@ -7,10 +7,12 @@ import type { Logger } from "../log.ts";
 import { mapPixverseVideo, type FinalState, type PixverseVideo } from "../domain/status.ts";
 import type { Job, VideoRepository } from "../db/videos.ts";
 import { PixverseIdTaken } from "../db/queue.ts";
+import type { FairShareWeights } from "../db/queue-position.ts";
 import type { ReconcileResult, SubmitErrorKind, SubmitResult, VideoGenerator } from "../domain/generator.ts";
 import { resolveSettings, type GenerationSettings } from "../domain/settings.ts";
 import { backoffMs, pollIntervalMs } from "./timing.ts";
 import type { Metrics } from "../metrics.ts";
+import type { MediaCopier } from "../media/copier.ts";
 
 export interface DispatcherOptions {
   repo: VideoRepository;
@@ -60,6 +62,18 @@ export interface DispatcherOptions {
   goneGraceMs?: number;
   /** Job outcomes, time to submit and to finish, submission refusals (createMetrics()). Absent: none recorded. */
   metrics?: Metrics;
+  /**
+   * MEDIA_STORE: a video Pixverse finished is copied (src/media/copier.ts) and ends `succeeded` with our URL
+   * only once the copy exists. Absent: it ends at once with Pixverse's URL.
+   */
+  media?: MediaCopier;
+  /**
+   * The accounts an operator paused (/admin, account_controls), read once per submit round with work due: they
+   * take no new job (nor one another account refused), while their jobs under way are polled and finish.
+   */
+  pausedAccounts?: () => Promise<ReadonlySet<string>>;
+  /** Fair turns: jobs each end user of an app takes per round (FAIR_SHARE_WEIGHTS). Absent: 1 for every app. */
+  fairShareWeights?: FairShareWeights;
 }
 
 export interface Dispatcher {
@@ -158,7 +172,8 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       backlogged = false;
       return 0;
     }
-    const rooms = (await o.generator.capacity()).filter((c) => held.has(c.account) && c.ready);
+    const paused = o.pausedAccounts ? await o.pausedAccounts() : null;
+    const rooms = (await o.generator.capacity()).filter((c) => held.has(c.account) && c.ready && !paused?.has(c.account));
     // Pixverse's own view (fresh) counts what really runs there, hand-made videos included, and no stale
     // row; without it, the account's rows. Submissions under way are not in either yet.
     const rows = rooms.some((c) => c.busy === null) ? await o.repo.countInFlightByAccount(rooms.map((c) => c.account)) : new Map<string, number>();
@@ -181,7 +196,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     let drained = false;
     // The least loaded account first; each claim records its account in the same statement.
     for (const room of open) {
-      const jobs: Job[] = drained ? [] : await o.repo.claimQueued(o.owner, room.free, room.account);
+      const jobs: Job[] = drained ? [] : await o.repo.claimQueued(o.owner, room.free, room.account, o.fairShareWeights);
       drained ||= jobs.length < room.free;
       if (room.free > jobs.length) spare.set(room.account, room.free - jobs.length);
       claimed += jobs.length;
@@ -306,14 +321,15 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   async function finish(
     job: Job,
     state: FinalState,
-    details: { url?: string; pixverseStatus?: number; errorCode?: string; errorMessage?: string },
+    details: { url?: string; pixverseStatus?: number; errorCode?: string; errorMessage?: string; mediaKey?: string | null },
     jl: Logger,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const ended = await o.repo.finish(job.id, state, details);
     changed(job.id);
-    if (!ended) return;
+    if (!ended) return false;
     metrics?.jobFinished(state, job.createdAt);
     jl.info("job finished", { state, pixverse_status: details.pixverseStatus, error_code: details.errorCode });
+    return true;
   }
 
   /** One polling round: returns the delay until the next. */
@@ -343,6 +359,11 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       const outcome = video ? mapPixverseVideo(video) : goneForGood(job, gone) ? { kind: "deleted" as const } : null;
       if (outcome?.kind !== "deleted" && outcome?.kind !== "moderated") continue;
       goneSince.delete(job.id);
+      // Our own copy is what was delivered: it stays (revokeSuccess leaves it too); noted once.
+      if (job.mediaKey !== null) {
+        o.media?.kept(job, outcome.kind, video?.status ?? null);
+        continue;
+      }
       // Not in jobs_finished_total: the job was counted when it succeeded.
       if (await o.repo.revokeSuccess(job.id, outcome.kind, video?.status ?? null)) {
         changed(job.id);
@@ -388,11 +409,19 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
           await o.repo.notePixverseStatus(job.id, video.status);
           jl.warn("unknown Pixverse status; still generating until the deadline", { pixverse_status: outcome.code });
           break;
-        case "succeeded":
-          await finish(job, "succeeded", { url: outcome.url, pixverseStatus: video.status }, jl);
-          durations.observe(Date.now() - (job.submittedAt ?? job.createdAt).getTime());
-          freed++;
+        case "succeeded": {
+          const done = { url: outcome.url, pixverseStatus: video.status };
+          // MEDIA_STORE: the job stays generating until our copy exists; the copier ends it (in the background).
+          let first = true;
+          if (o.media) first = await o.media.offer(job, { ...done, firstFrame: outcome.firstFrame ?? null }, (d) => finish(job, "succeeded", { ...done, ...d }, jl));
+          else await finish(job, "succeeded", done, jl);
+          // Once per video: the copier offers it again each round until the copy ends it.
+          if (first) {
+            durations.observe(Date.now() - (job.submittedAt ?? job.createdAt).getTime());
+            freed++;
+          }
           break;
+        }
         case "failed":
         case "moderated":
         case "deleted":
@@ -531,6 +560,8 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       const timeout = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
       await Promise.race([Promise.allSettled([...loops, ...submitting]), timeout]);
       clearTimeout(timer);
+      // Copies under way are cut off; their jobs stay generating and are copied again after the restart.
+      await o.media?.close();
     },
     async runOnce() {
       await maintain();

@@ -58,13 +58,15 @@ export interface PixverseVideo {
   url: string | null;
   outputWidth: number | null;
   outputHeight: number | null;
+  /** Pixverse's `first_frame` of a finished video (its still image), when it gave one: copied with the video (MEDIA_STORE). */
+  firstFrame?: string | null;
 }
 
 /** Where a Pixverse video stands, in our terms. */
 export type PixverseOutcome =
   | { kind: "pending" }
   | { kind: "unknown"; code: number }
-  | { kind: "succeeded"; url: string }
+  | { kind: "succeeded"; url: string; firstFrame?: string }
   | { kind: "failed"; code: number }
   | { kind: "moderated"; code: number }
   | { kind: "deleted"; code: number };
@@ -99,7 +101,10 @@ export function mapPixverseVideo(video: PixverseVideo): PixverseOutcome {
   if (code === DONE) {
     if (!video.url) return { kind: "failed", code };
     const url = decodeMediaUrl(video.url);
-    return isPlaceholderUrl(url) ? { kind: "failed", code } : { kind: "succeeded", url };
+    if (isPlaceholderUrl(url)) return { kind: "failed", code };
+    // A placeholder frame is no frame: the video is still copied, without one.
+    const frame = video.firstFrame ? decodeMediaUrl(video.firstFrame) : null;
+    return frame && !isPlaceholderUrl(frame) ? { kind: "succeeded", url, firstFrame: frame } : { kind: "succeeded", url };
   }
   if (GENERATING_CODES.has(code)) return { kind: "pending" };
   if (MODERATED_CODES.has(code)) return { kind: "moderated", code };

@@ -13,6 +13,9 @@ export type ApiError =
   | { kind: "not_found"; message: string }
   | { kind: "method_not_allowed"; allow: string[] }
   | { kind: "payload_too_large"; message: string }
+  | { kind: "idempotency_conflict"; message: string }
+  /** A Range outside the file (/media); `size` is the file's length, for the Content-Range header. */
+  | { kind: "range_not_satisfiable"; message: string; size: number }
   | { kind: "rate_limited"; limit: LimitName; message: string; retryAfterSeconds: number }
   | { kind: "service_unavailable"; message: string; retryAfterSeconds: number };
 
@@ -45,7 +48,7 @@ export const payloadTooLarge = (message: string) => new HttpError({ kind: "paylo
 export const videoNotFound = () => new HttpError({ kind: "not_found", message: "no such video" });
 
 export interface ErrorResponse {
-  status: 400 | 401 | 403 | 404 | 405 | 413 | 429 | 500 | 503;
+  status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 416 | 429 | 500 | 503;
   body: Record<string, unknown>;
   headers: Record<string, string>;
 }
@@ -76,6 +79,10 @@ export function toErrorResponse(error: ApiError): ErrorResponse {
       };
     case "payload_too_large":
       return { status: 413, body: { error: error.kind, message: error.message, ...base }, headers: {} };
+    case "idempotency_conflict":
+      return { status: 409, body: { error: error.kind, message: error.message, ...base }, headers: {} };
+    case "range_not_satisfiable":
+      return { status: 416, body: { error: error.kind, message: error.message, ...base }, headers: { "Content-Range": `bytes */${error.size}` } };
     case "rate_limited":
       return {
         status: 429,

@@ -35,7 +35,7 @@ const RETRY_AFTER_HEADER = { "Retry-After": { description: "Seconds to wait befo
 export type Example = { summary: string; error: ApiError };
 
 /** One error status: its description and examples, each the exact body the service sends for it. */
-function errorAnswer(description: string, examples: Example[], headers: Headers = {}) {
+export function errorAnswer(description: string, examples: Example[], headers: Headers = {}) {
   return {
     description,
     headers: { ...REQUEST_ID_HEADER, ...headers },
@@ -62,6 +62,8 @@ export const answers = {
     { summary: "no such video", error: { kind: "not_found", message: "no such video" } },
   ]),
   tooLarge: (examples: Example[]) => errorAnswer("The body or the image is too large.", examples),
+  conflict: (examples: Example[]) =>
+    errorAnswer("The Idempotency-Key was used within 24 hours for a request with other parameters; nothing was stored.", examples),
   rateLimited: (examples: Example[]) =>
     errorAnswer("A limit was reached; `limit` names it and Retry-After says when to come back.", examples, RETRY_AFTER_HEADER),
   serviceUnavailable: errorAnswer("The database cannot be reached; nothing was stored. Retry after 5 seconds.", [

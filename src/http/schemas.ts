@@ -5,6 +5,8 @@
 import { z } from "@hono/zod-openapi";
 import { ID_MAX_LENGTH, INT4_MAX, PROMPT_MAX_CODE_POINTS, UPLOAD_MAX_BYTES, IMAGE_MAX_SIDE_PX } from "../domain/limits.ts";
 import type { AllowedSettings, RequestedSettings } from "../domain/settings.ts";
+import { WEBHOOKS_OFF, type CallbackPolicy } from "../webhooks/address.ts";
+import { callbackUrlField } from "../webhooks/callback-field.ts";
 
 /** Unicode code points, not UTF-16 units: 2048 emoji are 2048 characters. */
 export function codePointLength(s: string): number {
@@ -85,6 +87,26 @@ export const videoIdField = z.unknown().transform((v, ctx): number => {
 
 export const ownerSchema = z.object({ app_bundle_id: appBundleIdField, apphud_user_id: apphudUserIdField });
 export const getStatusSchema = ownerSchema.extend({ video_id: videoIdField });
+
+/**
+ * get_status's `detail` (beyond the contract): exactly `true` or `false`. Parsed only when the query has it,
+ * so a contract request does no work for it; documented with get_status's parameters.
+ */
+export const detailField = z
+  .unknown()
+  .transform((v, ctx): boolean => {
+    if (v === "true" || v === true) return true;
+    if (v === "false" || v === false) return false;
+    ctx.addIssue({ code: "custom", message: "detail must be true or false" });
+    return z.NEVER;
+  })
+  .optional()
+  .openapi({
+    type: "boolean",
+    description: "Optional, beyond the contract: `true` adds `state`, `queue_position` and `eta_seconds` while the video is not final.",
+    example: true,
+  });
+export const statusDetailSchema = z.object({ detail: detailField });
 
 export type Owner = z.infer<typeof ownerSchema>;
 
@@ -192,7 +214,7 @@ const fileField = z.unknown().transform((v, ctx): File => {
 });
 
 /** The fields of both POST endpoints, checked against the operator's lists (built once per app). */
-export function generationSchemas(allowed: AllowedSettings) {
+export function generationSchemas(allowed: AllowedSettings, webhooks: CallbackPolicy = WEBHOOKS_OFF) {
   const common = {
     prompt: promptField,
     model: choiceField("model", allowed.models),
@@ -200,6 +222,8 @@ export function generationSchemas(allowed: AllowedSettings) {
     duration: durationField(allowed.durations),
     seed: seedField,
     negative_prompt: negativePromptField,
+    // Webhooks (src/webhooks/): where to POST the video.finished event; the policy says what is allowed.
+    callback_url: callbackUrlField(webhooks),
   };
   const required = ["prompt", "app_bundle_id", "apphud_user_id"];
   return {

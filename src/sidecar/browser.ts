@@ -1,8 +1,6 @@
 // The browser: one Chromium forced to English, one context per account, and the account's signed-in
 // session (storage state) kept on disk with owner-only permissions so that a restart does not log in again.
-import { createHash } from "node:crypto";
 import { chmod, mkdir, rename, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 
 /** Chromium flags: English UI (`--lang`), and no background chatter that costs memory or network. */
@@ -137,11 +135,7 @@ export function isTimeout(err: unknown): boolean {
 
 // ── The session on disk ────────────────────────────────────────────────────────────────────────────────
 
-/** One file per account and site; the name does not reveal the e-mail. */
-export function sessionFile(sessionDir: string, email: string, webUrl: string): string {
-  const key = createHash("sha256").update(`${email.trim().toLowerCase()}\n${new URL(webUrl).origin}`).digest("hex").slice(0, 24);
-  return join(sessionDir, `pixverse-${key}.json`);
-}
+export { sessionFile } from "./session-file.ts";
 
 export async function sessionExists(path: string): Promise<boolean> {
   try {

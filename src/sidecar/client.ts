@@ -29,6 +29,7 @@ import {
 import { DEFAULT_API_URL, DEFAULT_WEB_URL } from "./pixverse.ts";
 import { errorMessage, within } from "./waits.ts";
 import { maskEmail } from "./mask.ts";
+import { sessionFile } from "./session-file.ts";
 
 export { maskEmail };
 import type { Metrics } from "../metrics.ts";
@@ -269,6 +270,22 @@ export class SidecarGenerator implements VideoGenerator {
     } catch (err) {
       return { kind: "unknown", message: `sidecar: ${errorMessage(err)}` };
     }
+  }
+
+  /**
+   * The operator's "retry sign-in" (/admin, src/admin/controls.ts): the sidecar reopens the account from its
+   * saved session and signs in now, unless it is signed in already. An account not driven here: false, nothing sent.
+   */
+  async signInAgain(account: string): Promise<boolean> {
+    if (!this.active.has(account)) return false;
+    const reply = await this.request("sign_in", { account }, this.timeouts.initMs);
+    this.setAccounts(reply.accounts);
+    return reply.restarted;
+  }
+
+  /** Where the account's saved session is kept: the file a person copies in after finishing a login headed. */
+  sessionFileOf(email: string): string {
+    return sessionFile(this.opts.config.sessionDir, email, this.opts.webUrl ?? this.opts.config.PIXVERSE_WEB_URL ?? DEFAULT_WEB_URL);
   }
 
   /**

@@ -111,6 +111,11 @@ async function handle(request: Request): Promise<Reply> {
       return { op: "capacity", accounts: (await pool.capacity(budget)).accounts };
     case "ping":
       return { op: "ping", accounts: pool.statuses() };
+    case "sign_in": {
+      const restarted = await pool.signInAgain(request.account);
+      log.info("sign-in asked for by the operator", { account: request.account, restarted });
+      return { op: "sign_in", restarted, accounts: pool.statuses() };
+    }
   }
 }
 

@@ -295,6 +295,8 @@ export function toPixverseVideo(item: ListItem): PixverseVideo {
     url: item.url ? item.url : null,
     outputWidth: item.output_width ?? null,
     outputHeight: item.output_height ?? null,
+    // Read only for a finished video (mapPixverseVideo): before that it may be the uploaded image.
+    ...(item.first_frame ? { firstFrame: item.first_frame } : {}),
   };
 }
 

@@ -80,15 +80,45 @@ export class AccountPool {
     await Promise.all(dropped.map(([, account]) => account.close()));
     for (const [email] of dropped) this.log.info("account on standby: no longer driven here", { account: email });
     const added: PixverseAccount[] = [];
-    for (const [i, credentials] of this.opts.accounts.entries()) {
+    for (const credentials of this.opts.accounts) {
       if (!want.has(credentials.email) || this.running.has(credentials.email)) continue;
-      const account = new PixverseAccount(this.browser, { ...this.opts.account, ...credentials }, this.log.child({ account: i }), () => this.onChange(this.statuses()));
-      this.running.set(credentials.email, account);
-      this.standbySince.delete(credentials.email);
-      added.push(account);
+      added.push(this.open(credentials.email));
     }
     await Promise.all(added.map((a) => a.start()));
     if (dropped.length > 0 || added.length > 0) this.onChange(this.statuses());
+  }
+
+  /** A new driver for a configured account, registered as running (not started yet). */
+  private open(email: string): PixverseAccount {
+    const i = this.opts.accounts.findIndex((a) => a.email === email);
+    const account = new PixverseAccount(this.browser, { ...this.opts.account, ...this.opts.accounts[i]! }, this.log.child({ account: i }), () => this.onChange(this.statuses()));
+    this.running.set(email, account);
+    this.standbySince.delete(email);
+    return account;
+  }
+
+  /**
+   * The operator's "retry sign-in": an active account that is not signed in (waiting out the re-login
+   * cooldown or a login block, refused, or waiting for a person) closes its context and opens a fresh one from
+   * the saved session file, and signs in at once. So a session file a person copied in is used, and the
+   * cooldown, the block and a failed login are forgotten. A signed-in account (ready or paused for credits)
+   * is left alone, and so is one not driven here. Resolves with whether the account was restarted.
+   */
+  signInAgain(email: string): Promise<boolean> {
+    const run = this.activation.then(async () => {
+      const current = this.running.get(email);
+      if (this.closing || !current || current.canQuery()) return false;
+      await current.close();
+      const account = this.open(email);
+      await account.start();
+      this.onChange(this.statuses());
+      return true;
+    });
+    this.activation = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /**

@@ -107,6 +107,11 @@ export const requestSchema = z.discriminatedUnion("op", [
     excludeIds: z.array(pixverseId),
   }),
   z.object({ op: z.literal("capacity"), id, timeoutMs }),
+  /**
+   * The operator's "retry sign-in" (/admin): an active account that is not signed in reopens its context from
+   * the saved session and signs in at once (pool.ts signInAgain); a signed-in one is left alone.
+   */
+  z.object({ op: z.literal("sign_in"), id, timeoutMs, account: z.string().min(1) }),
   z.object({ op: z.literal("ping"), id, timeoutMs }),
   z.object({ op: z.literal("shutdown"), id, timeoutMs }),
 ]);
@@ -167,6 +172,7 @@ export const pixverseVideoSchema = z.object({
   url: z.string().nullable(),
   outputWidth: z.number().nullable(),
   outputHeight: z.number().nullable(),
+  firstFrame: z.string().nullish(),
 });
 
 /** domain/generator.ts AccountCapacity on the wire. */
@@ -194,6 +200,8 @@ export const replySchema = z.discriminatedUnion("op", [
   /** One entry per active account; `busy`: running there as its own list shows (hand-made videos too), null without a fresh view. */
   z.object({ op: z.literal("capacity"), accounts: z.array(accountCapacitySchema) }),
   z.object({ op: z.literal("ping"), accounts: z.array(accountStatusSchema) }),
+  /** `restarted`: false when the account is signed in already or not driven here. */
+  z.object({ op: z.literal("sign_in"), restarted: z.boolean(), accounts: z.array(accountStatusSchema) }),
   z.object({ op: z.literal("shutdown") }),
 ]);
 export type Reply = z.infer<typeof replySchema>;

@@ -171,6 +171,8 @@ export class Cluster {
       RATE_LIMIT_GENERATIONS_PER_MINUTE: "100000",
       RATE_LIMIT_STATUS_PER_MINUTE: "100000",
       MAX_ACTIVE_VIDEOS_PER_USER: "100000",
+      // The simulator lists a new video at once: a lost answer may be looked up after 4 s, not 20.
+      RECONCILE_GRACE_SECONDS: "4",
       ...(o.sim
         ? { EMAIL: ACCOUNT.email, PASSWORD: ACCOUNT.password, PIXVERSE_WEB_URL: o.pixverseUrl ?? o.sim.url, PIXVERSE_API_URL: o.pixverseUrl ?? o.sim.url }
         : { GENERATOR: "none" }),

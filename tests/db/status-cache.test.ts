@@ -33,12 +33,16 @@ test("an unfinished video is at most maxAge behind the database", async () => {
   expect((await h.cache.get(1))?.state).toBe("generating");
 });
 
-test("a failed, moderated or deleted video is read once and then served from memory", async () => {
+test("a failed, moderated or deleted video is served from memory for a minute, then read again (an operator may requeue it)", async () => {
   const h = harness(row("failed"));
   await h.cache.get(1);
-  h.advance(3_600_000);
-  await h.cache.get(1);
+  h.advance(59_999);
+  expect((await h.cache.get(1))?.state).toBe("failed");
   expect(h.loads()).toBe(1);
+  h.set(row("queued")); // requeued from /admin on another instance
+  h.advance(2);
+  expect((await h.cache.get(1))?.state).toBe("queued");
+  expect(h.loads()).toBe(2);
 });
 
 test("a change made by this process is seen at once", async () => {

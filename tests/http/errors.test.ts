@@ -48,6 +48,7 @@ describe("unknown routes and methods", () => {
 function failingVideos(fail: () => never): VideoService {
   return {
     create: async (_v: NewVideo) => fail(),
+    createOnce: async () => fail(),
     status: async () => fail(),
     cachedStatus: () => undefined,
     changed() {},

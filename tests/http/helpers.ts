@@ -96,6 +96,11 @@ export function recordingVideos(): VideoService & { created: NewVideo[] } {
       created.push(video);
       return { ok: true, id: created.length };
     },
+    // Keyed requests are stored like the others (no key bookkeeping: the idempotency tests use the database).
+    async createOnce(video) {
+      created.push(video);
+      return { kind: "created", id: created.length };
+    },
     async status(id) {
       const v = created[id - 1];
       return v ? { id, appBundleId: v.appBundleId, apphudUserId: v.apphudUserId, state: "queued", resultUrl: null } : null;

@@ -120,8 +120,9 @@ describe("GET /openapi.json", () => {
   test("declares the contract's answers of each API route", async () => {
     const doc = await documentOf(build(loadConfig({ API_KEYS: "doc-test-key-0123456789:*" }).apiKeys));
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses).sort();
-    expect(statuses("/text2video", "post")).toEqual(["200", "400", "401", "403", "413", "429", "500", "503"]);
-    expect(statuses("/image2video", "post")).toEqual(["200", "400", "401", "403", "413", "429", "500", "503"]);
+    // 409: an Idempotency-Key reused with other parameters.
+    expect(statuses("/text2video", "post")).toEqual(["200", "400", "401", "403", "409", "413", "429", "500", "503"]);
+    expect(statuses("/image2video", "post")).toEqual(["200", "400", "401", "403", "409", "413", "429", "500", "503"]);
     expect(statuses("/get_status", "get")).toEqual(["200", "400", "401", "403", "404", "429", "500", "503"]);
     expect(statuses("/ready", "get")).toEqual(["200", "503"]);
     // Retry-After is declared where it is sent.
@@ -130,12 +131,13 @@ describe("GET /openapi.json", () => {
     }
   });
 
-  test("documents the parameters: get_status's three in the query, required; the POST bodies by content type", async () => {
+  test("documents the parameters: get_status's three in the query, required, and the optional detail; the POST bodies by content type", async () => {
     const doc = await documentOf(build());
     const params = doc.paths["/get_status"].get.parameters as Json[];
     expect(params.map((p) => [p.name, p.in, p.required]).sort()).toEqual([
       ["app_bundle_id", "query", true],
       ["apphud_user_id", "query", true],
+      ["detail", "query", false],
       ["video_id", "query", true],
     ]);
     const t2v = doc.paths["/text2video"].post.requestBody.content as Json;

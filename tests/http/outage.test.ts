@@ -35,6 +35,7 @@ async function expectUnavailable(res: Response): Promise<string> {
 function failingVideos(err: unknown): VideoService {
   return {
     create: () => Promise.reject(err),
+    createOnce: () => Promise.reject(err),
     status: () => Promise.reject(err),
     cachedStatus: () => undefined,
     changed() {},

@@ -7,18 +7,20 @@ import { bodyLimit } from "hono/body-limit";
 import type { Store } from "hono-rate-limiter";
 import { UPLOAD_MAX_BYTES } from "../../domain/limits.ts";
 import type { AllowedSettings } from "../../domain/settings.ts";
-import type { InsertOutcome, NewVideo } from "../../db/videos.ts";
+import type { InsertOutcome, KeyedOutcome, NewVideo } from "../../db/videos.ts";
 import type { VideoService } from "../../videos.ts";
 import { requireApiKey, type ApiKeys } from "../api-keys.ts";
 import { clientIp } from "../client-ip.ts";
 import type { AppEnv } from "../context.ts";
 import { HttpError, invalidBody, payloadTooLarge, send, toErrorResponse, type ApiError } from "../errors.ts";
 import { afterValidation } from "../guard.ts";
+import { BAD_KEY_EXAMPLE, checkIdempotencyKey, CONFLICT_EXAMPLE, IDEMPOTENCY_PARAMETER, idempotencyConflict, idempotencyKeyOf, REPLAYED_HEADER, replayable, requestHash } from "../idempotency.ts";
 import { validatedInput } from "../input.ts";
 import { answers, keyAnswers, keySecurity, okAnswer } from "../openapi.ts";
 import { perMinuteLimited, perUserRateLimit } from "../rate-limit.ts";
 import { generationSchemas, requestedSettings, type GenerationFields, type Image2VideoFields } from "../schemas.ts";
 import { acceptImage } from "../upload.ts";
+import type { CallbackPolicy } from "../../webhooks/address.ts";
 
 /** Text requests are small: the longest legal prompt, JSON-escaped, is well under this. */
 const TEXT_BODY_MAX_BYTES = 256 * 1024;
@@ -42,6 +44,8 @@ export interface GenerateDeps {
   allowed: AllowedSettings;
   /** The API key check (src/http/api-keys.ts), or null when keys are off. */
   keys: ApiKeys | null;
+  /** What callback_url may be (webhooks on, private addresses allowed); absent: webhooks off. */
+  webhooks?: CallbackPolicy;
 }
 
 /** Hono's bodyLimit answering the contract's 413: an announced length is refused unread, a stream once over. */
@@ -56,7 +60,7 @@ const POST_DESCRIPTION =
 
 export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateDeps): void {
   const { videos, keys } = deps;
-  const schemas = generationSchemas(deps.allowed);
+  const schemas = generationSchemas(deps.allowed, deps.webhooks);
   // The same schemas that validate (input.ts) are the document's request bodies.
   app.openAPIRegistry.register("Text2VideoRequest", schemas.text2video);
   app.openAPIRegistry.register("Image2VideoRequest", schemas.image2video);
@@ -70,10 +74,13 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
       { summary: "active_videos_per_user", error: busy("active_videos_per_user") },
       { summary: "queue_depth", error: busy("queue_depth") },
     ]),
+    409: answers.conflict([CONFLICT_EXAMPLE]),
     500: answers.internalError,
     503: answers.serviceUnavailable,
   };
-  const ok = okAnswer("The video is accepted and queued: its id, for GET /get_status.", VIDEO_ID, { accepted: { video_id: 123 } });
+  const ok = replayable(okAnswer("The video is accepted and queued: its id, for GET /get_status.", VIDEO_ID, { accepted: { video_id: 123 } }));
+  // Idempotency-Key: declared on both routes (checked by checkIdempotencyKey, before the body is read).
+  const idempotent = { parameters: [IDEMPOTENCY_PARAMETER] };
 
   const text2video = createRoute({
     method: "post",
@@ -81,8 +88,9 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
     summary: "A video from a text prompt",
     description: POST_DESCRIPTION,
     ...keySecurity(keys !== null),
+    ...idempotent,
     // The key first (401): before the body is read.
-    middleware: [...keyCheck, limitBody(TEXT_BODY_MAX_BYTES), validatedInput(schemas.text2video, guard)] as const,
+    middleware: [...keyCheck, checkIdempotencyKey, limitBody(TEXT_BODY_MAX_BYTES), validatedInput(schemas.text2video, guard)] as const,
     request: {
       body: {
         required: false,
@@ -99,6 +107,7 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
         { summary: "missing prompt", error: { kind: "invalid_parameter", field: "prompt", message: "prompt is required" } },
         { summary: "a setting not on the list", error: { kind: "invalid_parameter", field: "quality", message: "quality must be one of 360p, 540p, 720p, 1080p" } },
         { summary: "malformed JSON", error: { kind: "invalid_body", message: "malformed JSON in the request body" } },
+        BAD_KEY_EXAMPLE,
       ]),
       413: answers.tooLarge([{ summary: "body too large", error: { kind: "payload_too_large", message: `request body is larger than ${TEXT_BODY_MAX_BYTES} bytes` } }]),
       ...common,
@@ -106,6 +115,11 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
   });
   app.openapi(text2video, async (c) => {
     const fields = c.get("input") as GenerationFields;
+    const key = idempotencyKeyOf(c);
+    if (key !== null) {
+      const once = await videos.createOnce(newVideo(c, fields, "t2v"), { key, hash: requestHash("text2video", fields) });
+      return c.json(answerOnce(c, once), 200);
+    }
     const outcome = await videos.create(newVideo(c, fields, "t2v"));
     return c.json(answer(outcome), 200);
   });
@@ -116,8 +130,9 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
     summary: "A video from an image and a text prompt",
     description: `multipart/form-data only. ${POST_DESCRIPTION} aspect_ratio is not taken: the image gives the shape.`,
     ...keySecurity(keys !== null),
+    ...idempotent,
     // The key first (401): before the body is read or an upload slot is taken.
-    middleware: [...keyCheck, multipartOnly, uploadSlots(UPLOADS_IN_PROGRESS), limitBody(UPLOAD_BODY_MAX_BYTES), validatedInput(schemas.image2video, guard)] as const,
+    middleware: [...keyCheck, checkIdempotencyKey, multipartOnly, uploadSlots(UPLOADS_IN_PROGRESS), limitBody(UPLOAD_BODY_MAX_BYTES), validatedInput(schemas.image2video, guard)] as const,
     request: { body: { required: true, content: { "multipart/form-data": ref("Image2VideoRequest") } } },
     responses: {
       200: ok,
@@ -125,6 +140,7 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
         { summary: "no file", error: { kind: "invalid_parameter", field: "file", message: "file is required (multipart/form-data field `file`)" } },
         { summary: "not an image", error: { kind: "invalid_image", message: "file is not a PNG, JPEG or WEBP image" } },
         { summary: "not multipart", error: { kind: "invalid_body", message: "image2video takes multipart/form-data with a `file` field" } },
+        BAD_KEY_EXAMPLE,
       ]),
       413: answers.tooLarge([
         { summary: "file too large", error: { kind: "payload_too_large", message: `file must be smaller than ${UPLOAD_MAX_BYTES} bytes (20 MB)` } },
@@ -136,6 +152,11 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
   app.openapi(image2video, async (c) => {
     const { file, ...fields } = c.get("input") as Image2VideoFields;
     const image = await acceptImage(file);
+    const key = idempotencyKeyOf(c);
+    if (key !== null) {
+      const once = await videos.createOnce({ ...newVideo(c, fields as GenerationFields, "i2v"), image }, { key, hash: requestHash("image2video", fields, image.bytes) });
+      return c.json(answerOnce(c, once), 200);
+    }
     const outcome = await videos.create({ ...newVideo(c, fields as GenerationFields, "i2v"), image });
     return c.json(answer(outcome), 200);
   });
@@ -172,6 +193,7 @@ function newVideo(c: Context<AppEnv>, fields: GenerationFields, kind: "t2v" | "i
     kind,
     prompt: fields.prompt,
     settings: requestedSettings(fields),
+    callbackUrl: fields.callback_url ?? null,
   };
 }
 
@@ -182,6 +204,21 @@ const busy = (limit: "active_videos_per_user" | "queue_depth"): ApiError => ({
   message: limit === "queue_depth" ? "the service's queue is full; try again later" : "too many unfinished videos for this user; wait for one to finish",
   retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS,
 });
+
+/** A keyed request's answer: its video (a repeat says so in a header), or the 409 or 429 error. */
+function answerOnce(c: Context<AppEnv>, outcome: KeyedOutcome): { video_id: number } {
+  switch (outcome.kind) {
+    case "created":
+      return { video_id: outcome.id };
+    case "replayed":
+      c.header(REPLAYED_HEADER, "true");
+      return { video_id: outcome.id };
+    case "conflict":
+      throw idempotencyConflict();
+    case "refused":
+      throw new HttpError(busy(outcome.limit));
+  }
+}
 
 function answer(outcome: InsertOutcome): { video_id: number } {
   if (outcome.ok) return { video_id: outcome.id };

@@ -8,7 +8,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Store } from "hono-rate-limiter";
-import { CONTRACT_STATUS, statusAnswer } from "../../domain/status.ts";
+import { CONTRACT_STATUS, isFinal, statusAnswer } from "../../domain/status.ts";
 import type { VideoService } from "../../videos.ts";
 import type { ApiKeys } from "../api-keys.ts";
 import type { AppEnv } from "../context.ts";
@@ -16,9 +16,10 @@ import { invalidInput, videoNotFound } from "../errors.ts";
 import { queryFields } from "../input.ts";
 import { answers, keyAnswers, keySecurity, okAnswer } from "../openapi.ts";
 import { directRateLimit, perMinuteLimited } from "../rate-limit.ts";
-import { getStatusSchema } from "../schemas.ts";
+import { getStatusSchema, statusDetailSchema } from "../schemas.ts";
 import type { RequestScope } from "../scope.ts";
 import type { StatusRow } from "../../db/videos.ts";
+import type { QueueDetail } from "../../db/queue-position.ts";
 
 export interface StatusDeps {
   videos: VideoService;
@@ -27,12 +28,25 @@ export interface StatusDeps {
   /** The API key check (src/http/api-keys.ts), or null when keys are off. */
   keys: ApiKeys | null;
   scope: RequestScope;
+  /**
+   * `detail=true` (beyond the contract): where a video that is not final stands (src/db/queue-position.ts);
+   * null when final. Absent: `detail=true` is validated and answered exactly as without it.
+   */
+  queueDetail?: { of(id: number): Promise<QueueDetail | null> };
 }
 
 const STATUS_ANSWER = z
   .union([
     z.object({ url: z.string().openapi({ description: "The finished video.", example: "https://media.pixverse.ai/…/video.mp4" }) }),
     z.object({ status: z.enum(Object.values(CONTRACT_STATUS) as [string, ...string[]]).openapi({ description: "Where the video stands when it has no URL." }) }),
+    z
+      .object({
+        status: z.literal(CONTRACT_STATUS.generating),
+        state: z.enum(["queued", "submitting", "generating"]).openapi({ description: "With detail=true: queued (waits its turn), submitting (on its way to Pixverse) or generating (at Pixverse)." }),
+        queue_position: z.number().int().min(1).optional().openapi({ description: "With detail=true, while queued: 1 = the next video to be submitted (in the fair order across users)." }),
+        eta_seconds: z.number().int().min(1).optional().openapi({ description: "With detail=true: seconds until the video should be done (recent generation times, free slots); absent while no account takes work." }),
+      })
+      .openapi({ description: "detail=true while the video is not final (beyond the contract)." }),
   ])
   .openapi("StatusAnswer");
 
@@ -42,7 +56,7 @@ export function registerStatusRoutes(app: OpenAPIHono<AppEnv>, deps: StatusDeps)
     method: "get",
     path: "/get_status",
     summary: "Where a video stands",
-    request: { query: getStatusSchema },
+    request: { query: getStatusSchema.extend(statusDetailSchema.shape) },
     ...keySecurity(keys !== null),
     responses: {
       200: okAnswer("The video's URL when it is done, else its status.", STATUS_ANSWER, {
@@ -51,6 +65,8 @@ export function registerStatusRoutes(app: OpenAPIHono<AppEnv>, deps: StatusDeps)
         deleted: { status: CONTRACT_STATUS.deleted },
         moderated: { status: CONTRACT_STATUS.moderated },
         failed: { status: CONTRACT_STATUS.failed },
+        "queued (detail=true)": { status: CONTRACT_STATUS.generating, state: "queued", queue_position: 3, eta_seconds: 95 },
+        "generating (detail=true)": { status: CONTRACT_STATUS.generating, state: "generating", eta_seconds: 41 },
       }),
       400: answers.badRequest([{ summary: "bad video_id", error: { kind: "invalid_parameter", field: "video_id", message: "video_id must be a positive integer" } }]),
       ...keyAnswers(keys !== null),
@@ -72,19 +88,43 @@ export function registerStatusRoutes(app: OpenAPIHono<AppEnv>, deps: StatusDeps)
     deps.scope.direct("/get_status", (c: Context<AppEnv>) => {
       // With keys on: 401 before anything else, 403 once app_bundle_id is known to be valid, before the limit.
       const grant = keys?.authenticate(c);
-      const parsed = getStatusSchema.safeParse(queryFields(c));
+      const fields = queryFields(c);
+      const parsed = getStatusSchema.safeParse(fields);
       if (!parsed.success) throw invalidInput(parsed.error);
       const q = parsed.data;
+      // Beyond the contract, and looked at only when the query names it: the contract's path does no more work.
+      const detail = fields.detail !== undefined && detailWanted(fields);
       grant?.authorize(q.app_bundle_id);
       const answer = (row: StatusRow | null) => {
         if (!row || row.appBundleId !== q.app_bundle_id || row.apphudUserId !== q.apphud_user_id) throw videoNotFound();
         return c.json(statusAnswer(row.state, row.resultUrl), 200);
       };
       const limited = limit(q);
+      if (detail) return (limited ?? Promise.resolve()).then(() => read(q.video_id)).then((row) => detailed(c, q, row));
       if (limited) return limited.then(() => read(q.video_id)).then(answer);
       // cachedStatus: undefined is "not known here" (read the database); null is "known not to exist".
       const cached = q.video_id > 0 ? videos.cachedStatus(q.video_id) : null;
       return cached !== undefined ? answer(cached) : read(q.video_id).then(answer);
     }),
   );
+
+  /** The contract's answer and, while the video is not final, where it stands (read fresh, not from the cache). */
+  async function detailed(c: Context<AppEnv>, q: { app_bundle_id: string; apphud_user_id: string }, row: StatusRow | null): Promise<Response> {
+    if (!row || row.appBundleId !== q.app_bundle_id || row.apphudUserId !== q.apphud_user_id) throw videoNotFound();
+    if (isFinal(row.state) || !deps.queueDetail) return c.json(statusAnswer(row.state, row.resultUrl), 200);
+    const extra = await deps.queueDetail.of(row.id);
+    if (extra) return c.json({ ...statusAnswer(row.state, row.resultUrl), ...extra }, 200);
+    // Final by now (the cached row was up to a second behind): answer from a fresh read, not the stale copy.
+    videos.changed(row.id);
+    const fresh = await read(row.id);
+    if (!fresh) throw videoNotFound();
+    return c.json(statusAnswer(fresh.state, fresh.resultUrl), 200);
+  }
+}
+
+/** `detail` as given: true or false, anything else a 400 naming it. */
+function detailWanted(fields: Record<string, unknown>): boolean {
+  const parsed = statusDetailSchema.safeParse(fields);
+  if (!parsed.success) throw invalidInput(parsed.error);
+  return parsed.data.detail === true;
 }
