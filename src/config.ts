@@ -104,6 +104,11 @@ const configObject = z.object({
    * seconds, and a request already on its way may still land).
    */
   RECONCILE_GRACE_SECONDS: int(20, 1).pipe(z.number().max(600)),
+  /**
+   * get_status detail=true: the generation time assumed until a video has finished here (after that, the mean
+   * of the recent ones). Default 60 (a 5 s 360p video at Pixverse); in demo mode, the simulator's own time.
+   */
+  ETA_DEFAULT_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(3600).optional()),
   /** Stable id of this instance for job locks and account leases; default: Fly machine id or host name. */
   INSTANCE_ID: optionalString,
   /**

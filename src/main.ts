@@ -292,6 +292,9 @@ async function main(): Promise<void> {
     // (with GENERATOR=none, PIXVERSE_CONCURRENCY for each configured account, or for one).
     queueDetail: createQueueDetail(database.db, {
       weights: config.FAIR_SHARE_WEIGHTS,
+      // Until a video has finished here: the operator's figure, or in demo mode the simulator's time (plus a
+      // second for submitting and polling).
+      expectedGenerationMs: config.ETA_DEFAULT_SECONDS !== undefined ? config.ETA_DEFAULT_SECONDS * 1000 : config.demo ? config.SIM_GENERATION_MS + 1000 : undefined,
       slots: gen.generator
         ? etaSlots({ capacity: () => gen.generator!.capacity(), accountStates: gen.states }, config.PIXVERSE_CONCURRENCY)
         : async () => Math.max(1, config.accounts.length) * config.PIXVERSE_CONCURRENCY,

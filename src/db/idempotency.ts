@@ -66,16 +66,19 @@ export function createIdempotencyQueries(database: Pick<Database, "db">) {
   const { db } = database;
   return {
     /**
-     * Accept `video` under `once.key`, at most once per key and owner within the TTL. Rejects with the driver's
-     * error when the database fails (nothing of the request is stored then).
+     * Accept `video` under `once.key`, at most once per key and owner within the TTL. `beforeCreate` runs once
+     * the key is this request's, before the video is stored (the per-user limit; what it throws rolls back).
+     * Rejects with the driver's error when the database fails (nothing of the request is stored then).
      */
-    async acceptOnce(video: NewVideo, once: IdempotencyKey, limits: InsertLimits): Promise<KeyedOutcome> {
+    async acceptOnce(video: NewVideo, once: IdempotencyKey, limits: InsertLimits, beforeCreate?: () => Promise<void>): Promise<KeyedOutcome> {
       try {
         return await db.transaction(async (tx): Promise<KeyedOutcome> => {
           // Twice at most: the key's row may vanish between the claim and the read (its video deleted, which
           // cascades); the second claim then owns it.
           for (let attempt = 0; attempt < 2; attempt++) {
             if ((await claim(tx, video, once)).length > 0) {
+              // The per-user limit counts a request that makes a video; its 429 rolls back and frees the key.
+              await beforeCreate?.();
               const [outcome] = await acceptWithImages(tx, [video], limits);
               if (!outcome!.ok) throw new Refused(outcome!.limit);
               await tx.execute(

@@ -60,6 +60,8 @@ export interface QueueDetailOptions {
   weights: FairShareWeights;
   /** Generations that may run at once across the accounts now (the "eta source": etaSlots in domain/eta.ts). */
   slots: () => Promise<number>;
+  /** The generation time assumed until a video has finished (ETA_DEFAULT_SECONDS); absent: DEFAULT_GENERATION_MS. */
+  expectedGenerationMs?: number;
 }
 
 /** get_status's detail for one video, read fresh from the database (never from the status cache). */
@@ -130,7 +132,7 @@ export function createQueueDetail(db: Db, options: QueueDetailOptions) {
         elapsedMs: now === "queued" ? undefined : state === "queued" ? 0 : v.elapsedMs,
         queuePosition: pos ?? undefined,
         dueInMs: v.dueInMs,
-        meanGenerationMs: load_.meanMs,
+        meanGenerationMs: load_.meanMs ?? options.expectedGenerationMs ?? null,
         slots,
         inFlightElapsedMs: load_.inFlightElapsedMs,
       });

@@ -14,5 +14,10 @@ export type AppEnv = {
     input?: unknown;
     /** Set by hono-rate-limiter's middleware: the count and the window's end. */
     rateLimit?: RateLimitInfo;
+    /**
+     * An Idempotency-Key request's per-user limit, counted only if it makes a video (a replay makes none): the
+     * keyed path runs it once it owns the key (src/db/idempotency.ts). Throws the 429.
+     */
+    countGeneration?: () => Promise<void>;
   };
 };

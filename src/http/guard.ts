@@ -19,7 +19,10 @@ export function afterValidation(limit: MiddlewareHandler<AppEnv>): AfterValidati
     const owner = result.data as Owner;
     c.get("grant")?.authorize(owner.app_bundle_id);
     c.set("owner", owner);
-    await limit(c, done);
+    // A keyed request (Idempotency-Key) is counted only when it makes a video: a retry that is answered the
+    // first request's id makes nothing, and must not be refused for the retries before it.
+    if (c.get("countGeneration")) c.set("countGeneration", async () => void (await limit(c, done)));
+    else await limit(c, done);
     return undefined;
   };
 }

@@ -24,7 +24,7 @@ export function idempotencyKeyOf(c: Context): string | null {
 
 /** Checks the header before the body is read (or an upload slot taken), so a bad key costs nothing. */
 export const checkIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  idempotencyKeyOf(c);
+  if (idempotencyKeyOf(c) !== null) c.set("countGeneration", async () => {});
   await next();
 };
 

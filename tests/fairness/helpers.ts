@@ -8,13 +8,13 @@ import { createApp } from "../../src/app.ts";
 import { silentLogger } from "../../src/log.ts";
 import { GENEROUS, TEST_ALLOWED, jsonPost } from "../support/app.ts";
 
-export function detailApp(database: Database, options: { slots?: number; weights?: FairShareWeights; detail?: boolean } = {}) {
+export function detailApp(database: Database, options: { slots?: number; weights?: FairShareWeights; detail?: boolean; expectedGenerationMs?: number } = {}) {
   const repo = createVideoRepository(database);
   const videos = createVideoService(repo, {
     limits: { maxActivePerUser: GENEROUS.maxActivePerUser, maxQueueDepth: GENEROUS.maxQueueDepth, deadlineMinutes: GENEROUS.deadlineMinutes },
   });
   const slots = options.slots ?? 2;
-  const queueDetail = options.detail === false ? undefined : createQueueDetail(database.db, { weights: options.weights ?? {}, slots: async () => slots });
+  const queueDetail = options.detail === false ? undefined : createQueueDetail(database.db, { weights: options.weights ?? {}, slots: async () => slots, expectedGenerationMs: options.expectedGenerationMs });
   const app = createApp({
     videos,
     logger: silentLogger,

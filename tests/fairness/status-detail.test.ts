@@ -80,6 +80,15 @@ describeEachDatabase("get_status detail=true", (db) => {
     expect(etas).toEqual([60, 60, 120, 120, 180]);
   });
 
+  test("before any video has finished, the ETA uses the configured generation time (ETA_DEFAULT_SECONDS; the simulator's in demo mode)", async () => {
+    const { app } = detailApp(db(), { slots: 2, expectedGenerationMs: 5_000 });
+    const ids: [number, ReturnType<typeof ownerOf>][] = [];
+    for (const u of ["a", "b", "c"]) ids.push([await submit(app, ownerOf(u)), ownerOf(u)]);
+    const etas: number[] = [];
+    for (const [id, owner] of ids) etas.push((await detailOf(app, id, owner)).eta_seconds as number);
+    expect(etas).toEqual([5, 5, 10]);
+  });
+
   test("a queued video has no eta_seconds while no account takes work", async () => {
     const { app } = detailApp(db(), { slots: 0 });
     const o = ownerOf("a");

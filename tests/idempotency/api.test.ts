@@ -114,6 +114,26 @@ describeEachDatabase("Idempotency-Key", (db) => {
     expect(await count(db(), "videos")).toBe(2);
   });
 
+  test("retries answered with the first request's id do not count against generations_per_minute", async () => {
+    // The default limit: 10 generations a minute per user. Twenty retries of one request make one generation.
+    const { app } = buildApp(db(), { generationsPerMinute: 10 });
+    const ids = await Promise.all((await burst(app, () => t2v({}))).map(videoIdOf));
+    expect(new Set(ids).size).toBe(1);
+    for (let i = 0; i < 5; i++) expect(await videoIdOf(await app.request(...t2v({})))).toBe(ids[0]!);
+    // The other nine generations of the minute are still there.
+    for (let i = 0; i < 9; i++) await videoIdOf(await app.request(...t2v({ prompt: `another ${i}` }, `key-${i}`)));
+    expect(await count(db(), "videos")).toBe(10);
+  });
+
+  test("a keyed request over generations_per_minute is a 429 that leaves its key free", async () => {
+    const { app } = buildApp(db(), { generationsPerMinute: 2 });
+    for (let i = 0; i < 2; i++) await videoIdOf(await app.request(...t2v({ prompt: `video ${i}` }, null)));
+    const refused = await expectError(await app.request(...t2v({})), 429);
+    expect(refused.limit).toBe("generations_per_minute");
+    expect(await count(db(), "idempotency_keys")).toBe(0);
+    expect(await count(db(), "videos")).toBe(2);
+  });
+
   test("a keyed request refused by a limit (429) leaves the key free for the retry", async () => {
     const tight = buildApp(db(), { maxActivePerUser: 1 });
     await videoIdOf(await tight.app.request(...t2v({}, null)));

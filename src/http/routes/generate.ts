@@ -117,7 +117,7 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
     const fields = c.get("input") as GenerationFields;
     const key = idempotencyKeyOf(c);
     if (key !== null) {
-      const once = await videos.createOnce(newVideo(c, fields, "t2v"), { key, hash: requestHash("text2video", fields) });
+      const once = await videos.createOnce(newVideo(c, fields, "t2v"), { key, hash: requestHash("text2video", fields) }, c.get("countGeneration"));
       return c.json(answerOnce(c, once), 200);
     }
     const outcome = await videos.create(newVideo(c, fields, "t2v"));
@@ -154,7 +154,7 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
     const image = await acceptImage(file);
     const key = idempotencyKeyOf(c);
     if (key !== null) {
-      const once = await videos.createOnce({ ...newVideo(c, fields as GenerationFields, "i2v"), image }, { key, hash: requestHash("image2video", fields, image.bytes) });
+      const once = await videos.createOnce({ ...newVideo(c, fields as GenerationFields, "i2v"), image }, { key, hash: requestHash("image2video", fields, image.bytes) }, c.get("countGeneration"));
       return c.json(answerOnce(c, once), 200);
     }
     const outcome = await videos.create({ ...newVideo(c, fields as GenerationFields, "i2v"), image });
