@@ -12,7 +12,7 @@ import { createApp } from "./app.ts";
 import { postgresRateLimitStores } from "./http/rate-limit.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher/dispatcher.ts";
 import { createLeaseKeeper, type LeaseKeeper } from "./dispatcher/leases.ts";
-import { createLeaseQueries } from "./db/leases.ts";
+import { createLeaseQueries, type AccountReport } from "./db/leases.ts";
 import { createQueueDetail } from "./db/queue-position.ts";
 import { etaSlots } from "./domain/eta.ts";
 import type { VideoGenerator } from "./domain/generator.ts";
@@ -105,6 +105,11 @@ async function startGenerator(config: Config, logger: Logger, metrics: Metrics):
   });
   logger.info("Pixverse accounts", { count: config.accounts.length, accounts: config.accounts.map((a) => maskEmail(a.email)) });
   return { generator, sidecar: generator, accounts: config.accounts.map((a) => a.email), states: () => generator.accountStates(), stop: () => generator.close() };
+}
+
+/** The accounts' states as lease reports (no e-mail, no Pixverse text): what /admin shows of them elsewhere. */
+function accountReports(states: readonly AccountStatus[]): Map<string, AccountReport> {
+  return new Map(states.map((a) => [a.email, { state: a.state, since: a.since, capacity: a.capacity, inFlight: a.inFlight, credits: a.credits ?? null }]));
 }
 
 /** The password inside a postgres:// URL, so that it is redacted even where the URL is not. */
@@ -205,6 +210,8 @@ async function main(): Promise<void> {
       },
       logger,
       metrics,
+      // Each held account as the sidecar reports it, on its lease row: every instance's /admin shows it.
+      reports: () => accountReports(gen.states()),
     });
     dispatcher = createDispatcher({
       repo,

@@ -42,7 +42,10 @@ export interface AccountView {
   key: string;
   email: string;
   masked: string;
-  /** The account's state as this instance knows it; `elsewhere` when another instance drives it. */
+  /**
+   * The account's state as this instance knows it, or as the instance driving it reported it with its last
+   * heartbeat; `elsewhere` when that instance has not reported yet.
+   */
   state: string;
   detail: string | null;
   since: string | null;
@@ -100,18 +103,21 @@ export async function loadView(deps: AdminDeps, now = new Date()): Promise<Admin
     const control = controlOf.get(email);
     const live = lease ? lease.expiresAt.getTime() > now.getTime() : false;
     const mine = lease?.holder === deps.instance && live;
-    // Another instance drives it: its state, credits and slots are known there, not here.
+    // Another instance drives it: what it reported with its last heartbeat (lease rows carry it), else nothing.
     const elsewhere = (!status || status.state === "standby") && live && !mine;
+    const seen = elsewhere ? (lease!.report ?? null) : (status ?? null);
     return {
       key: accountKey(email),
       email,
       masked: maskEmail(email),
-      state: elsewhere ? "elsewhere" : (status?.state ?? "not configured here"),
-      detail: elsewhere ? `driven by ${lease!.holder}: its state is on that instance's /admin and /ready` : maskIn(status?.detail, email),
-      since: elsewhere ? null : (status?.since ?? null),
-      credits: elsewhere ? null : (status?.credits ?? null),
-      capacity: elsewhere || !status ? null : status.capacity,
-      inFlight: elsewhere || !status ? null : status.inFlight,
+      state: elsewhere ? (seen?.state ?? "elsewhere") : (status?.state ?? "not configured here"),
+      detail: elsewhere
+        ? `driven by ${lease!.holder}${seen ? `, as it reported at ${lease!.heartbeatAt.toISOString().replace("T", " ").slice(0, 19)} UTC` : ": its state is on that instance's /admin and /ready"}`
+        : maskIn(status?.detail, email),
+      since: seen?.since ?? null,
+      credits: seen?.credits ?? null,
+      capacity: seen?.capacity ?? null,
+      inFlight: seen?.inFlight ?? null,
       paused: control?.paused ?? false,
       signInRequestedAt: control?.signInRequestedAt ?? null,
       lease: lease ? { holder: lease.holder, expiresAt: lease.expiresAt, live, mine } : null,

@@ -3,7 +3,9 @@
 // the database's own (now()), so the instances' clocks never have to agree.
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { accountLeases } from "./schema.ts";
+import { accountLeases, type AccountReport } from "./schema.ts";
+
+export type { AccountReport };
 
 export interface LeaseRow {
   account: string;
@@ -11,6 +13,8 @@ export interface LeaseRow {
   expiresAt: Date;
   acquiredAt: Date;
   heartbeatAt: Date;
+  /** The account as the holder saw it at its last heartbeat; null before its first report. */
+  report: AccountReport | null;
 }
 
 export function createLeaseQueries(db: Db) {
@@ -18,13 +22,14 @@ export function createLeaseQueries(db: Db) {
     /**
      * Take or renew the leases on `accounts` for `holder` until now + `ttlMs`, in one statement: a row is
      * written when it is new, already this holder's, or expired; a live lease of another holder is left alone.
-     * Returns the accounts `holder` holds afterwards (a subset of `accounts`).
+     * Returns the accounts `holder` holds afterwards (a subset of `accounts`). `reports`: what the holder sees of
+     * the accounts it drives, written on the rows it keeps (a report of an account it does not get is dropped).
      */
-    async acquire(holder: string, accounts: readonly string[], ttlMs: number): Promise<string[]> {
+    async acquire(holder: string, accounts: readonly string[], ttlMs: number, reports: ReadonlyMap<string, AccountReport> = new Map()): Promise<string[]> {
       if (accounts.length === 0) return [];
       const until = sql`now() + make_interval(secs => ${ttlMs / 1000})`;
       // The same order in every instance, so that two of them renewing the same set never deadlock.
-      const values = [...new Set(accounts)].sort().map((account) => ({ account, holder, expiresAt: until }));
+      const values = [...new Set(accounts)].sort().map((account) => ({ account, holder, expiresAt: until, report: reports.get(account) ?? null }));
       const rows = await db
         .insert(accountLeases)
         .values(values)
@@ -34,6 +39,7 @@ export function createLeaseQueries(db: Db) {
             holder,
             expiresAt: sql`excluded.expires_at`,
             heartbeatAt: sql`now()`,
+            report: sql`excluded.report`,
             // A takeover starts a new lease; a renewal keeps its start.
             acquiredAt: sql`case when ${accountLeases.holder} = ${holder} then ${accountLeases.acquiredAt} else now() end`,
           },

@@ -99,7 +99,21 @@ export const accountLeases = pgTable("account_leases", {
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   acquiredAt: timestamp("acquired_at", { withTimezone: true }).notNull().defaultNow(),
   heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
+  /**
+   * The account as its holder last saw it (state, since, credits, slots, in flight), written with each
+   * heartbeat, so that any instance's /admin shows accounts another instance drives.
+   */
+  report: jsonb("report").$type<AccountReport>(),
 });
+
+/** What a lease's holder reports of its account with each heartbeat (no e-mail, no Pixverse text). */
+export interface AccountReport {
+  state: string;
+  since: string;
+  capacity: number;
+  inFlight: number;
+  credits: number | null;
+}
 
 /** Rate-limit counters shared by every instance (RATE_LIMIT_STORE=postgres): one row per limited key and window. */
 export const rateLimits = pgTable("rate_limits", {

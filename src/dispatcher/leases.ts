@@ -4,7 +4,7 @@
 // renewal is refused or cannot be confirmed before the lease could lapse, before any other instance may take
 // it over. Only the held accounts are handed to the generator (`onHeld`), which signs in to those alone.
 import type { Logger } from "../log.ts";
-import type { LeaseQueries } from "../db/leases.ts";
+import type { AccountReport, LeaseQueries } from "../db/leases.ts";
 import type { Metrics } from "../metrics.ts";
 
 export interface LeaseKeeperOptions {
@@ -19,6 +19,11 @@ export interface LeaseKeeperOptions {
   onHeld: (accounts: readonly string[]) => void;
   logger: Logger;
   metrics?: Metrics;
+  /**
+   * What this instance sees of its accounts now (state, credits, slots), written on the lease rows with each
+   * heartbeat so that /admin on any instance shows them. Absent: no reports.
+   */
+  reports?: () => ReadonlyMap<string, AccountReport>;
   /** The clock in ms, monotonic (tests move it). Default: performance.now(). */
   now?: () => number;
 }
@@ -77,7 +82,7 @@ export function createLeaseKeeper(o: LeaseKeeperOptions): LeaseKeeper {
     const sentAt = now();
     let got: string[];
     try {
-      got = await o.leases.acquire(o.holder, o.accounts, o.ttlMs);
+      got = await o.leases.acquire(o.holder, o.accounts, o.ttlMs, o.reports?.());
     } catch (err) {
       // Unconfirmed: the leases held stay ours only until their confirmed time runs out (the expiry check).
       log.warn("account leases could not be renewed; held accounts are dropped when their leases would lapse", { error: err });

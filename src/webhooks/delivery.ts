@@ -3,8 +3,9 @@
 // check run on the very addresses the connection uses, so a host name that resolves (or is re-pointed by
 // DNS rebinding) to a loopback or private address is refused without a second, separate resolution that
 // could answer differently. Redirects are not followed (a 3xx is a failed attempt, like any non-2xx).
-import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { lookup as dnsLookup } from "node:dns";
 import http from "node:http";
+import type { LookupFunction } from "node:net";
 import https from "node:https";
 import { callbackUrlProblem, nonPublicKind } from "./address.ts";
 
@@ -32,10 +33,8 @@ class RefusedAddress extends Error {
   }
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
 /** A dns.lookup that refuses non-public answers, in whichever form (one address or all) the caller asked for. */
-function checkedLookup(hostname: string, options: { all?: boolean; family?: number; hints?: number } | undefined, callback: LookupCallback): void {
+const checkedLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { family: options?.family ?? 0, hints: options?.hints, all: true }, (err, addresses) => {
     if (err) return callback(err, []);
     for (const a of addresses) {
@@ -46,7 +45,7 @@ function checkedLookup(hostname: string, options: { all?: boolean; family?: numb
     if (options?.all) return callback(null, addresses);
     callback(null, addresses[0]!.address, addresses[0]!.family);
   });
-}
+};
 
 /** POST `body` to `url` once; never throws. */
 export function postWebhook(req: PostRequest): Promise<PostOutcome> {
@@ -67,7 +66,7 @@ export function postWebhook(req: PostRequest): Promise<PostOutcome> {
       headers: { ...req.headers, "Content-Length": String(Buffer.byteLength(req.body)) },
       // A fresh connection per attempt: each one goes through the address check.
       agent: false,
-      ...(req.allowPrivate ? {} : { lookup: checkedLookup as unknown as typeof dnsLookup }),
+      ...(req.allowPrivate ? {} : { lookup: checkedLookup }),
     });
     const timer = setTimeout(() => {
       finish({ status: null, error: `no answer within ${req.timeoutMs} ms` });

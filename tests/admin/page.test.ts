@@ -7,6 +7,7 @@ import { createDispatcher } from "../../src/dispatcher/dispatcher.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createControlsWatcher } from "../../src/admin/controls.ts";
 import { accountKey } from "../../src/admin/view.ts";
+import { maskEmail } from "../../src/sidecar/mask.ts";
 import { describeEachDatabase } from "../support/db.ts";
 import { buildApp } from "../support/app.ts";
 import { ScriptedGenerator } from "../support/scripted-generator.ts";
@@ -74,6 +75,19 @@ describeEachDatabase("operator page", (db) => {
     // No script of any kind, nothing loaded from elsewhere.
     expect(html).not.toContain("<script");
     expect(html).not.toMatch(/(src|href)="https?:/);
+  });
+
+  test("an account another instance drives shows what that instance reported with its last heartbeat", async () => {
+    const f = await setup();
+    await seed(f);
+    const report = { state: "paused_credits", since: "2026-03-01T10:00:00.000Z", capacity: 3, inFlight: 2, credits: 7 };
+    await f.leases.acquire("instance-b", [CAROL], 60_000, new Map([[CAROL, report]]));
+    const html = await (await f.app.request("/admin", { headers: AUTH })).text();
+    const row = html.slice(html.indexOf(maskEmail(CAROL)));
+    expect(row).toMatch(/s-paused_credits">paused_credits/);
+    expect(row).toContain("driven by instance-b, as it reported at");
+    expect(row).toMatch(/>2 \/ 3</);
+    expect(html).not.toContain(CAROL);
   });
 
   test("for an account that needs a person, the exact steps to finish the login headed", async () => {

@@ -28,6 +28,18 @@ describeEachDatabase("account leases", (db) => {
     expect(ttl).toBeLessThanOrEqual(30_000);
   });
 
+  test("a holder's reports are written on the rows it holds, never on another holder's", async () => {
+    const report = (state: string) => ({ state, since: "2026-03-01T10:00:00.000Z", capacity: 2, inFlight: 1, credits: 120 });
+    await leases().acquire("a", [ANN], 30_000, new Map([[ANN, report("ready")]]));
+    await leases().acquire("b", [ANN, BOB], 30_000, new Map([[ANN, report("needs_human")], [BOB, report("signing_in")]]));
+    const rows = await leases().list();
+    expect(rows.map((r) => [r.account, r.holder, r.report?.state])).toEqual([[ANN, "a", "ready"], [BOB, "b", "signing_in"]]);
+    expect(rows[0]!.report).toEqual(report("ready"));
+    // A renewal without a report clears the old one rather than keeping a stale state.
+    await leases().acquire("a", [ANN], 30_000);
+    expect((await leases().list())[0]!.report).toBeNull();
+  });
+
   test("the holder renews: expiry moves on, the lease keeps its start", async () => {
     await leases().acquire("a", [ANN], 1_000);
     const [before] = await leases().list();
