@@ -303,7 +303,7 @@ async function main(): Promise<void> {
       // second for submitting and polling).
       expectedGenerationMs: config.ETA_DEFAULT_SECONDS !== undefined ? config.ETA_DEFAULT_SECONDS * 1000 : config.demo ? config.SIM_GENERATION_MS + 1000 : undefined,
       slots: gen.generator
-        ? etaSlots({ capacity: () => gen.generator!.capacity(), accountStates: gen.states }, config.PIXVERSE_CONCURRENCY)
+        ? etaSlots({ accountStates: gen.states }, config.PIXVERSE_CONCURRENCY, () => adminQueries.pausedAccounts())
         : async () => Math.max(1, config.accounts.length) * config.PIXVERSE_CONCURRENCY,
     }),
     // RATE_LIMIT_STORE=postgres: the per-minute counters in the database, shared by every instance on it.

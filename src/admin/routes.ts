@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../http/context.ts";
 import type { Logger } from "../log.ts";
 import { maskEmail } from "../sidecar/mask.ts";
+import { REQUEUE_AFTER_SECONDS } from "../db/admin.ts";
 import { basicAuth, sameOrigin } from "./auth.ts";
 import { renderPage, NOTICES } from "./page.tsx";
 import { findAccount, loadView, type AdminDeps } from "./view.ts";
@@ -66,6 +67,8 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, deps: AdminDeps, l
         return problem(c, 409, "conflict", "only a job in the state failed can be queued again");
       case "image_gone":
         return problem(c, 409, "conflict", "the job's image is no longer stored (it is dropped when a job ends); it cannot run again");
+      case "too_recent":
+        return problem(c, 409, "conflict", `the job failed less than ${REQUEUE_AFTER_SECONDS} s ago, and a submission of it may still be under way; try again in a few minutes`);
       case "requeued":
         deps.onJobChanged?.(id);
         log.info("operator action", { action: "requeued", job_id: id });

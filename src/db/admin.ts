@@ -30,7 +30,14 @@ export interface FailureRow {
   finishedAt: Date | null;
 }
 
-export type RequeueOutcome = "requeued" | "not_found" | "not_failed" | "image_gone";
+export type RequeueOutcome = "requeued" | "not_found" | "not_failed" | "image_gone" | "too_recent";
+
+/**
+ * A job that failed less than this long ago may still have a submission under way (a deadline can end a job
+ * while its submission waits for Pixverse's answer, up to the claim's lifetime): requeued now, that late
+ * answer could be taken for the new claim's. Longer than the dispatcher's lock TTL (180 s).
+ */
+export const REQUEUE_AFTER_SECONDS = 200;
 
 const ENDED_WITHOUT_VIDEO = ["failed", "moderated", "deleted"] as const;
 
@@ -106,13 +113,19 @@ export function createAdminQueries(db: Db) {
      * Put a failed job back in the queue as if it had just been accepted: no attempts, no error, no Pixverse
      * video, a fresh deadline. Only from `failed` (a moderated prompt would be refused again; a deleted video
      * was made and paid for). An image job whose image is gone (it is dropped when a job ends) cannot run
-     * again. Its webhook event, if any, is dropped too, so the job's next final state sends a new one.
+     * again, nor can one that failed in the last REQUEUE_AFTER_SECONDS. Its webhook event, if any, is dropped
+     * too, so the job's next final state sends a new one.
      */
     async requeueFailed(id: number, deadlineMinutes: number): Promise<RequeueOutcome> {
       return db.transaction(async (tx) => {
-        const [job] = await tx.select({ state: videos.state, kind: videos.kind }).from(videos).where(eq(videos.id, id)).for("update");
+        const [job] = await tx
+          .select({ state: videos.state, kind: videos.kind, recent: sql<boolean>`${videos.finishedAt} > now() - make_interval(secs => ${REQUEUE_AFTER_SECONDS})` })
+          .from(videos)
+          .where(eq(videos.id, id))
+          .for("update");
         if (!job) return "not_found";
         if (job.state !== "failed") return "not_failed";
+        if (job.recent) return "too_recent";
         if (job.kind === "i2v") {
           const [image] = await tx.select({ id: videoImages.videoId }).from(videoImages).where(eq(videoImages.videoId, id));
           if (!image) return "image_gone";

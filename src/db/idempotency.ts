@@ -62,23 +62,40 @@ function existing(tx: Db, video: NewVideo, key: string) {
   );
 }
 
+/** The key's row while it lives (younger than the TTL) and names a video; none otherwise. */
+function live(db: Db, video: NewVideo, key: string) {
+  return rows(
+    db,
+    sql`select request_hash, video_id from idempotency_keys
+        where app_bundle_id = ${video.appBundleId} and apphud_user_id = ${video.apphudUserId} and key = ${key}
+          and video_id is not null and created_at >= now() - make_interval(hours => ${IDEMPOTENCY_KEY_TTL_HOURS})`,
+  );
+}
+
+/** A key's row as the request's answer: the same parameters are a replay, others a conflict. */
+const answerFrom = (found: Record<string, unknown>, once: IdempotencyKey): KeyedOutcome =>
+  text(found.request_hash) !== once.hash ? { kind: "conflict" } : { kind: "replayed", id: int(found.video_id) };
+
 export function createIdempotencyQueries(database: Pick<Database, "db">) {
   const { db } = database;
   return {
     /**
-     * Accept `video` under `once.key`, at most once per key and owner within the TTL. `beforeCreate` runs once
-     * the key is this request's, before the video is stored (the per-user limit; what it throws rolls back).
-     * Rejects with the driver's error when the database fails (nothing of the request is stored then).
+     * Accept `video` under `once.key`, at most once per key and owner within the TTL. `beforeCreate` (the
+     * per-user limit; it throws the 429) runs only for a request that may make a video: not for a retry of a
+     * key that already names one, which is answered from the key's row first. It runs outside the transaction:
+     * the limit's store may need a connection of its own (RATE_LIMIT_STORE=postgres), and the transaction holds
+     * the insert lock. Rejects with the driver's error when the database fails (nothing is stored then).
      */
     async acceptOnce(video: NewVideo, once: IdempotencyKey, limits: InsertLimits, beforeCreate?: () => Promise<void>): Promise<KeyedOutcome> {
+      const [known] = await live(db, video, once.key);
+      if (known) return answerFrom(known, once);
+      await beforeCreate?.();
       try {
         return await db.transaction(async (tx): Promise<KeyedOutcome> => {
           // Twice at most: the key's row may vanish between the claim and the read (its video deleted, which
           // cascades); the second claim then owns it.
           for (let attempt = 0; attempt < 2; attempt++) {
             if ((await claim(tx, video, once)).length > 0) {
-              // The per-user limit counts a request that makes a video; its 429 rolls back and frees the key.
-              await beforeCreate?.();
               const [outcome] = await acceptWithImages(tx, [video], limits);
               if (!outcome!.ok) throw new Refused(outcome!.limit);
               await tx.execute(
@@ -89,9 +106,8 @@ export function createIdempotencyQueries(database: Pick<Database, "db">) {
             }
             const [found] = await existing(tx, video, once.key);
             if (!found) continue;
-            if (text(found.request_hash) !== once.hash) return { kind: "conflict" };
             // A key is only ever committed with its video (above), so a live key always names one.
-            return { kind: "replayed", id: int(found.video_id) };
+            return answerFrom(found, once);
           }
           throw new Error("idempotency key could be neither claimed nor read");
         });

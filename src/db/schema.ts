@@ -65,6 +65,8 @@ export const videos = pgTable(
     index("videos_recent_success_idx").on(t.finishedAt).where(sql`${t.state} = 'succeeded'`),
     // Deadlines of unfinished jobs.
     index("videos_active_deadline_idx").on(t.deadlineAt).where(sql`${t.state} in ('queued', 'submitting', 'generating')`),
+    // The operator page's recent failures: newest first among the jobs that ended without a video.
+    index("videos_recent_failure_idx").on(t.id).where(sql`${t.state} in ('failed', 'moderated', 'deleted')`),
     // A Pixverse video belongs to one job: reconciliation can never give a video that another job holds.
     uniqueIndex("videos_account_pixverse_id_key").on(t.account, t.pixverseVideoId).where(sql`${t.pixverseVideoId} is not null`),
   ],

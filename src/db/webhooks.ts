@@ -59,8 +59,8 @@ export function createWebhookOutbox(db: Db) {
   return {
     /**
      * Claim up to `max` due events for `owner`, leased for `lockTtlMs` (longer than one attempt can take).
-     * A success's URL is read from the video when the trigger saw none yet (a copy made after the state
-     * changed) and kept on the row from then on, so retries send the same body.
+     * First attempts go before retries: a receiver that keeps failing (each attempt waiting out the time-out)
+     * must not hold back other apps' new events.
      */
     async claimDue(owner: string, max: number, lockTtlMs: number): Promise<ClaimedDelivery[]> {
       if (max <= 0) return [];
@@ -69,13 +69,12 @@ export function createWebhookOutbox(db: Db) {
         sql`with due as (
               select event_id from webhook_deliveries
               where delivered_at is null and failed_at is null and next_attempt_at <= now()
-              order by next_attempt_at
+              order by attempts = 0 desc, next_attempt_at
               limit ${max}
               for update skip locked
             )
             update webhook_deliveries w
-            set lock_owner = ${owner}, locked_at = now(), next_attempt_at = now() + ${secs(lockTtlMs)},
-                result_url = coalesce(w.result_url, v.result_url)
+            set lock_owner = ${owner}, locked_at = now(), next_attempt_at = now() + ${secs(lockTtlMs)}
             from due, videos v
             where w.event_id = due.event_id and v.id = w.video_id
             returning w.event_id, w.video_id, w.url, w.state, w.result_url, w.attempts,

@@ -2,7 +2,6 @@
 // (`detail=true`). Pure code: the numbers come from the queue (src/db/queue-position.ts) and the accounts'
 // slots (etaSlots below). The model: every generation takes the mean of the recent ones; the jobs at Pixverse
 // free their slots when that mean is up; the queued jobs ahead take the slots in turn, one mean each.
-import type { AccountCapacity } from "./generator.ts";
 
 /** Before any video has finished there is nothing to measure: a 5 s 360p video takes about a minute at Pixverse. */
 export const DEFAULT_GENERATION_MS = 60_000;
@@ -61,24 +60,27 @@ export function etaSeconds(input: EtaInput): number | null {
   return Math.max(1, Math.ceil(ms / 1000));
 }
 
-/** What etaSlots reads from a generator (src/sidecar/client.ts has both). */
+/** What etaSlots reads: the accounts' states as last reported (src/sidecar/client.ts accountStates, no round trip). */
 export interface SlotSource {
-  capacity(): Promise<AccountCapacity[]>;
-  accountStates(): readonly { email: string; state: string }[];
+  accountStates(): readonly { email: string; state: string; capacity: number }[];
 }
 
 /**
  * Generations that may run at once across every configured account, for the ETA: the slots of the accounts
- * this instance drives that take work now, plus `perAccount` (PIXVERSE_CONCURRENCY) for each account another
- * instance drives (`standby` here: its plan is not known here). Accounts that need a person, are out of
- * credits or are signing in give none.
+ * this instance drives that take work now (ready), plus `perAccount` (PIXVERSE_CONCURRENCY) for each account
+ * another instance drives (`standby` here: its plan is not known here), less the accounts an operator paused.
+ * Accounts that need a person, are out of credits or are signing in give none. Read from the last reported
+ * states, never from Pixverse: callers poll detail=true, and that must not cost a call to Pixverse.
  */
-export function etaSlots(source: SlotSource, perAccount: number): () => Promise<number> {
+export function etaSlots(source: SlotSource, perAccount: number, paused: () => Promise<Iterable<string>> = async () => []): () => Promise<number> {
   return async () => {
-    const driven = await source.capacity();
-    const here = new Set(driven.map((c) => c.account));
-    const ready = driven.filter((c) => c.ready).reduce((n, c) => n + Math.max(0, c.slots), 0);
-    const elsewhere = source.accountStates().filter((a) => a.state === "standby" && !here.has(a.email)).length;
-    return ready + elsewhere * perAccount;
+    const off = new Set(await paused());
+    let slots = 0;
+    for (const a of source.accountStates()) {
+      if (off.has(a.email)) continue;
+      if (a.state === "ready") slots += Math.max(0, a.capacity);
+      else if (a.state === "standby") slots += perAccount;
+    }
+    return slots;
   };
 }

@@ -89,16 +89,16 @@ export const ownerSchema = z.object({ app_bundle_id: appBundleIdField, apphud_us
 export const getStatusSchema = ownerSchema.extend({ video_id: videoIdField });
 
 /**
- * get_status's `detail` (beyond the contract): exactly `true` or `false`. Parsed only when the query has it,
- * so a contract request does no work for it; documented with get_status's parameters.
+ * get_status's `detail` (beyond the contract): `true` (or `1`, any case) asks for the details; any other value
+ * is the contract's answer, exactly as without it (a caller that sends `detail=no` or an empty value never
+ * gets an error the contract does not have). Given twice, the last one counts. Parsed only when the query has
+ * it, so a contract request does no work for it; documented with get_status's parameters.
  */
 export const detailField = z
   .unknown()
-  .transform((v, ctx): boolean => {
-    if (v === "true" || v === true) return true;
-    if (v === "false" || v === false) return false;
-    ctx.addIssue({ code: "custom", message: "detail must be true or false" });
-    return z.NEVER;
+  .transform((v): boolean => {
+    const last = Array.isArray(v) ? v[v.length - 1] : v;
+    return last === true || (typeof last === "string" && /^(true|1)$/i.test(last.trim()));
   })
   .optional()
   .openapi({

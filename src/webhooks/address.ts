@@ -132,9 +132,13 @@ function kind6(g: number[]): string | null {
   if (zeroTo(7) && i === 1) return "loopback";
   // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d): the IPv4 address is what is reached.
   if (zeroTo(5) && f === 0xffff) return kind4(embedded4);
+  // IPv4-translated (::ffff:0:a.b.c.d, RFC 2765): the same.
+  if (zeroTo(4) && e === 0xffff && f === 0) return kind4(embedded4) ?? "reserved";
   if (zeroTo(6)) return kind4(embedded4) ?? "reserved";
   // NAT64 (64:ff9b::a.b.c.d) reaches the embedded IPv4 address through the translator.
   if (a === 0x64 && b === 0xff9b && c === 0 && d === 0 && e === 0 && f === 0) return kind4(embedded4);
+  // Local-use NAT64 (64:ff9b:1::/48, RFC 8215): a translator on the operator's own network.
+  if (a === 0x64 && b === 0xff9b && c === 1) return "local NAT64";
   // 6to4 (2002:AABB:CCDD::) carries an IPv4 address in its second and third groups.
   if (a === 0x2002) return kind4(((b << 16) >>> 0) + c);
   if ((a & 0xfe00) === 0xfc00) return "unique-local";

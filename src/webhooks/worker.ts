@@ -52,9 +52,6 @@ export interface WebhookWorker {
   stop(): Promise<void>;
 }
 
-/** How long an event whose success has no URL yet waits for one (a copy of the video being made). */
-const URL_WAIT_MS = 5_000;
-
 /** The delay after the `attempt`-th failed attempt: base × 2^(attempt-1), ±25 % jitter, capped. */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const exp = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
@@ -133,11 +130,6 @@ export function createWebhookWorker(o: WebhookWorkerOptions): WebhookWorker {
   }
 
   async function attempt(d: ClaimedDelivery, signal: AbortSignal): Promise<void> {
-    if (d.state === "succeeded" && d.resultUrl === null && d.ageMs < retryWindowMs) {
-      // The job succeeded but its URL is not there yet (a copy being made): wait rather than send a failure.
-      await o.outbox.release(d.eventId, o.owner, URL_WAIT_MS);
-      return;
-    }
     const body = webhookBody(d);
     const started = performance.now();
     const outcome = await post({

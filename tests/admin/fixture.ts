@@ -53,6 +53,7 @@ export interface AdminFixture {
   accounts: AccountStatus[];
   changed: number[];
   logLines: string[];
+  database: Database;
 }
 
 export function buildAdminApp(database: Database, options: { headless?: boolean; logger?: Logger } = {}): AdminFixture {
@@ -62,7 +63,7 @@ export function buildAdminApp(database: Database, options: { headless?: boolean;
   const videos = createVideoService(repo, { limits: LIMITS });
   const queries = createAdminQueries(database.db);
   const leases = createLeaseQueries(database.db);
-  const fixture: AdminFixture = { app: undefined as never, repo, queries, leases, accounts: [], changed: [], logLines };
+  const fixture: AdminFixture = { app: undefined as never, repo, queries, leases, accounts: [], changed: [], logLines, database };
   const admin: AdminDeps = {
     password: PASSWORD,
     queries,
@@ -87,5 +88,11 @@ export async function seed(f: AdminFixture): Promise<{ failedId: number; moderat
   await f.repo.claimQueued(INSTANCE, 1, ANN);
   await f.repo.finish(ids[3]!, "failed", { errorCode: "500054", errorMessage: "Pixverse refused the generation" });
   await f.repo.finish(ids[4]!, "moderated", { errorCode: "pixverse_status_7", pixverseStatus: 7 });
+  await failedMinutesAgo(f, ids[3]!, 5);
   return { failedId: ids[3]!, moderatedId: ids[4]! };
+}
+
+/** Move a finished job's end back (a requeue waits until no submission of it can still be under way). */
+export async function failedMinutesAgo(f: AdminFixture, id: number, minutes: number): Promise<void> {
+  await f.database.db.execute(sql`update videos set finished_at = now() - make_interval(mins => ${minutes}) where id = ${id}`);
 }

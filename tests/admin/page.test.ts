@@ -7,6 +7,7 @@ import { createDispatcher } from "../../src/dispatcher/dispatcher.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createControlsWatcher } from "../../src/admin/controls.ts";
 import { accountKey } from "../../src/admin/view.ts";
+import { failedMinutesAgo } from "./fixture.ts";
 import { maskEmail } from "../../src/sidecar/mask.ts";
 import { describeEachDatabase } from "../support/db.ts";
 import { buildApp } from "../support/app.ts";
@@ -200,6 +201,11 @@ describeEachDatabase("operator page", (db) => {
     await f.repo.finish(id!, "failed", { errorCode: "deadline", errorMessage: "the job did not finish before its deadline" });
     const before = await db().db.execute(sql`select event_id from webhook_deliveries where video_id = ${id}`);
     expect(before.rows).toHaveLength(1);
+    // Just failed: a submission of it may still be under way, so not yet.
+    const early = await post(f, `/admin/jobs/${id}/requeue`);
+    expect(early.status).toBe(409);
+    expect(((await early.json()) as { message: string }).message).toContain("may still be under way");
+    await failedMinutesAgo(f, id!, 4);
 
     const res = await post(f, `/admin/jobs/${id}/requeue`);
     expect(res.status).toBe(303);

@@ -56,22 +56,19 @@ describe("etaSeconds", () => {
 });
 
 describe("etaSlots", () => {
+  const states = () => [
+    { email: "a", state: "ready", capacity: 3 },
+    { email: "b", state: "needs_human", capacity: 5 },
+    { email: "c", state: "standby", capacity: 0 },
+    { email: "d", state: "standby", capacity: 0 },
+  ];
+
   test("counts the slots of accounts that take work here, and the configured cap for accounts driven elsewhere", async () => {
-    const slots = etaSlots(
-      {
-        capacity: async () => [
-          { account: "a", ready: true, slots: 3, busy: null },
-          { account: "b", ready: false, slots: 5, busy: null },
-        ],
-        accountStates: () => [
-          { email: "a", state: "ready" },
-          { email: "b", state: "needs_human" },
-          { email: "c", state: "standby" },
-          { email: "d", state: "standby" },
-        ],
-      },
-      2,
-    );
-    expect(await slots()).toBe(3 + 2 * 2);
+    expect(await etaSlots({ accountStates: states }, 2)()).toBe(3 + 2 * 2);
+  });
+
+  test("leaves out the accounts an operator paused, here or elsewhere", async () => {
+    expect(await etaSlots({ accountStates: states }, 2, async () => ["a", "c"])()).toBe(2);
+    expect(await etaSlots({ accountStates: states }, 2, async () => ["a", "b", "c", "d"])()).toBe(0);
   });
 });

@@ -5,7 +5,12 @@
 import { expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client.ts";
-import { buildApp, OWNER, jsonPost } from "../support/app.ts";
+import { buildApp, GENEROUS, OWNER, TEST_ALLOWED, jsonPost } from "../support/app.ts";
+import { createApp } from "../../src/app.ts";
+import { createVideoRepository } from "../../src/db/videos.ts";
+import { createVideoService } from "../../src/videos.ts";
+import { silentLogger } from "../../src/log.ts";
+import { postgresRateLimitStores } from "../../src/http/rate-limit.ts";
 import { describeEachDatabase } from "../support/db.ts";
 import { png } from "../support/images.ts";
 import { expectError, multipartPost, videoIdOf } from "../http/helpers.ts";
@@ -123,6 +128,25 @@ describeEachDatabase("Idempotency-Key", (db) => {
     // The other nine generations of the minute are still there.
     for (let i = 0; i < 9; i++) await videoIdOf(await app.request(...t2v({ prompt: `another ${i}` }, `key-${i}`)));
     expect(await count(db(), "videos")).toBe(10);
+  });
+
+  test("with the limits in the database (RATE_LIMIT_STORE=postgres), keyed requests at once are counted exactly, none a 503", async () => {
+    const videos = createVideoService(createVideoRepository(db()), {
+      limits: { maxActivePerUser: GENEROUS.maxActivePerUser, maxQueueDepth: GENEROUS.maxQueueDepth, deadlineMinutes: GENEROUS.deadlineMinutes },
+    });
+    const app = createApp({
+      videos,
+      logger: silentLogger,
+      limits: { generationsPerMinute: 3, statusPerMinute: GENEROUS.statusPerMinute },
+      allowed: TEST_ALLOWED,
+      rateLimitStores: postgresRateLimitStores(db().db),
+    });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => app.request(...t2v({ prompt: `video ${i}` }, `key-${i}`))));
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(17);
+    expect(await count(db(), "videos")).toBe(3);
+    expect(await count(db(), "idempotency_keys")).toBe(3);
   });
 
   test("a keyed request over generations_per_minute is a 429 that leaves its key free", async () => {

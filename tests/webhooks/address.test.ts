@@ -32,6 +32,8 @@ describe("callback URL checks", () => {
     ["http://[::ffff:10.0.0.1]/", /private/],
     ["http://[::ffff:169.254.169.254]/", /link-local/],
     ["http://[64:ff9b::7f00:1]/", /loopback/],
+    ["http://[::ffff:0:127.0.0.1]/", /loopback/],
+    ["http://[64:ff9b:1::a00:1]/", /NAT64/],
     ["http://[2002:c0a8:0101::1]/", /private/],
     ["http://localhost/", /localhost/],
     ["http://LOCALHOST./", /localhost/],

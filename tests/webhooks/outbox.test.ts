@@ -73,18 +73,16 @@ describeEachDatabase("webhook outbox", (db) => {
     expect(await outbox.claimDue("w", 1, 60_000)).toHaveLength(0);
   });
 
-  test("a success whose URL came after the state change takes it at its first claim, and keeps it", async () => {
+  test("first attempts are claimed before retries, so a failing receiver does not hold back new events", async () => {
     const outbox = createWebhookOutbox(db().db);
-    const id = await acceptJob(db(), HOOK);
-    await setState(db(), id, "succeeded");
-    expect((await outboxRows(db()))[0]!.result_url).toBeNull();
-    await db().db.execute(sql`update videos set result_url = 'https://copy.example/1.mp4' where id = ${id}`);
-    const [d] = await outbox.claimDue("w", 1, 60_000);
-    expect(d!.resultUrl).toBe("https://copy.example/1.mp4");
-    await outbox.release(d!.eventId, "w");
-    await db().db.execute(sql`update videos set result_url = 'https://elsewhere.example/2.mp4' where id = ${id}`);
-    const [again] = await outbox.claimDue("w", 1, 60_000);
-    expect(again!.resultUrl).toBe("https://copy.example/1.mp4");
+    const old = await acceptJob(db(), HOOK, "a");
+    await setState(db(), old, "failed");
+    const [first] = await outbox.claimDue("w", 1, 60_000);
+    await outbox.attemptFailed(first!.eventId, "w", { status: 500, error: "HTTP 500" }, 0, 24 * 3600_000);
+    const fresh = await acceptJob(db(), HOOK, "b");
+    await setState(db(), fresh, "failed");
+    const [next] = await outbox.claimDue("w", 1, 60_000);
+    expect(next!.videoId).toBe(fresh);
   });
 
   test("releaseAll hands back only the owner's unfinished leases, due at once", async () => {

@@ -122,7 +122,7 @@ export function registerStatusRoutes(app: OpenAPIHono<AppEnv>, deps: StatusDeps)
   }
 }
 
-/** `detail` as given: true or false, anything else a 400 naming it. */
+/** `detail` as given: true when it asks for the details (schemas.ts), never an error. */
 function detailWanted(fields: Record<string, unknown>): boolean {
   const parsed = statusDetailSchema.safeParse(fields);
   if (!parsed.success) throw invalidInput(parsed.error);
