@@ -327,13 +327,29 @@ export function createQueueQueries(db: Db) {
         .where(and(eq(videos.id, id), sql`${videos.pixverseStatus} is distinct from ${status}`));
     },
 
-    /** End a job; a job already ended stays as it was. Returns whether this call ended it. */
+    /**
+     * End a job; a job already ended stays as it was. Returns whether this call ended it. `whileGenerating`: end
+     * it only while it is `generating` with this Pixverse video id (the media copier's end: a job failed and
+     * requeued meanwhile has a new video, which an old copy must not end).
+     */
     async finish(
       id: number,
       state: FinalState,
-      details: { url?: string; pixverseStatus?: number; errorCode?: string; errorMessage?: string; owner?: string; mediaKey?: string | null },
+      details: {
+        url?: string;
+        pixverseStatus?: number;
+        errorCode?: string;
+        errorMessage?: string;
+        owner?: string;
+        mediaKey?: string | null;
+        whileGenerating?: string;
+      },
     ): Promise<boolean> {
       const ownerCheck = details.owner === undefined ? undefined : or(isNull(videos.lockOwner), eq(videos.lockOwner, details.owner));
+      const videoCheck =
+        details.whileGenerating === undefined
+          ? undefined
+          : and(eq(videos.state, "generating"), eq(videos.pixverseVideoId, details.whileGenerating));
       const updated = await db
         .update(videos)
         .set({
@@ -349,7 +365,7 @@ export function createQueueQueries(db: Db) {
           finishedAt: sql`now()`,
           updatedAt: sql`now()`,
         })
-        .where(and(eq(videos.id, id), inArray(videos.state, [...ACTIVE]), ownerCheck))
+        .where(and(eq(videos.id, id), inArray(videos.state, [...ACTIVE]), ownerCheck, videoCheck))
         .returning({ id: videos.id });
       await dropImages(updated.map((r) => r.id));
       return updated.length > 0;

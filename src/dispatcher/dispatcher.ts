@@ -321,7 +321,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   async function finish(
     job: Job,
     state: FinalState,
-    details: { url?: string; pixverseStatus?: number; errorCode?: string; errorMessage?: string; mediaKey?: string | null },
+    details: { url?: string; pixverseStatus?: number; errorCode?: string; errorMessage?: string; mediaKey?: string | null; whileGenerating?: string },
     jl: Logger,
   ): Promise<boolean> {
     const ended = await o.repo.finish(job.id, state, details);
@@ -411,9 +411,11 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
           break;
         case "succeeded": {
           const done = { url: outcome.url, pixverseStatus: video.status };
-          // MEDIA_STORE: the job stays generating until our copy exists; the copier ends it (in the background).
+          // MEDIA_STORE: the job stays generating until our copy exists; the copier ends it (in the background),
+          // only while it is still generating this video (not after a requeue gave it a new one).
           let first = true;
-          if (o.media) first = await o.media.offer(job, { ...done, firstFrame: outcome.firstFrame ?? null }, (d) => finish(job, "succeeded", { ...done, ...d }, jl));
+          const end = (d: { url: string; mediaKey: string | null }) => finish(job, "succeeded", { ...done, ...d, whileGenerating: job.pixverseVideoId! }, jl);
+          if (o.media) first = await o.media.offer(job, { ...done, firstFrame: outcome.firstFrame ?? null }, end);
           else await finish(job, "succeeded", done, jl);
           // Once per video: the copier offers it again each round until the copy ends it.
           if (first) {

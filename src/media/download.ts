@@ -8,8 +8,12 @@ import type { MediaKind } from "./keys.ts";
 export class DownloadError extends Error {
   constructor(
     message: string,
-    /** The bytes are not the kind of file asked for (trying again will not help). */
-    readonly wrongKind = false,
+    /**
+     * Trying again will not help: the file is refused or gone (an HTTP 4xx other than 408 and 429), the URL is
+     * malformed, or the bytes are not the kind of file asked for or too many. False: a network error, a
+     * time-out, a server error.
+     */
+    readonly permanent = false,
   ) {
     super(message);
     this.name = "DownloadError";
@@ -40,7 +44,7 @@ export function checkedStream(body: ReadableStream<Uint8Array>, kind: MediaKind,
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         seen += chunk.byteLength;
-        if (seen > maxBytes) throw new DownloadError(`the download is larger than ${maxBytes} bytes`);
+        if (seen > maxBytes) throw new DownloadError(`the download is larger than ${maxBytes} bytes`, true);
         if (head !== null) checkHead(chunk, false);
         controller.enqueue(chunk);
       },
@@ -53,6 +57,7 @@ export function checkedStream(body: ReadableStream<Uint8Array>, kind: MediaKind,
 
 /** GET `url`; the body, checked as above, for the store to consume. */
 export async function download(url: string, kind: MediaKind, o: { maxBytes: number; signal: AbortSignal }): Promise<ReadableStream<Uint8Array>> {
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new DownloadError("the URL is not a valid http(s) URL", true);
   let res: Response;
   try {
     res = await fetch(url, { signal: o.signal, redirect: "follow" });
@@ -64,12 +69,14 @@ export async function download(url: string, kind: MediaKind, o: { maxBytes: numb
   }
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => {});
-    throw new DownloadError(`the media host answered HTTP ${res.status}`);
+    // A 4xx is the file refused or gone for good, except a time-out (408) or a rate limit (429).
+    const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+    throw new DownloadError(`the media host answered HTTP ${res.status}`, permanent);
   }
   const length = Number(res.headers.get("content-length") ?? NaN);
   if (Number.isFinite(length) && length > o.maxBytes) {
     await res.body.cancel().catch(() => {});
-    throw new DownloadError(`the download is larger than ${o.maxBytes} bytes (Content-Length ${length})`);
+    throw new DownloadError(`the download is larger than ${o.maxBytes} bytes (Content-Length ${length})`, true);
   }
   return checkedStream(res.body, kind, o.maxBytes);
 }

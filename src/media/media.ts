@@ -28,6 +28,12 @@ export function createMedia(settings: MediaSettings, o: { db: Db; logger: Logger
   if (settings.store === "local") {
     const publicUrl = settings.publicUrl;
     store = local = createLocalStore({ dir: settings.dir, baseUrl: () => publicUrl ?? o.listening() });
+    // Temporary files of copies cut short by a kill or a crash: none older than a copy's time-out is being written.
+    const log = o.logger.child({ component: "media" });
+    local.removeStalePartials(settings.copy.timeoutMs + 60_000).then(
+      (count) => count > 0 && log.info("removed temporary files of copies cut short", { count }),
+      (error) => log.warn("could not remove temporary files of copies cut short", { error }),
+    );
   } else {
     store = createS3Store(settings.s3);
   }

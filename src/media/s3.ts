@@ -5,7 +5,7 @@
 // presigned URL is kept for half its lifetime (signing costs about as much as the rest of a status read),
 // so each answer stays valid for at least half of S3_PRESIGN_SECONDS.
 import { LRUCache } from "lru-cache";
-import type { MediaStore } from "./store.ts";
+import { abortable, type MediaStore } from "./store.ts";
 import { CONTENT_TYPES, parseMediaName } from "./keys.ts";
 import type { S3Settings } from "./settings.ts";
 
@@ -38,8 +38,12 @@ export function createS3Store(s: S3Settings): MediaStore {
 
   return {
     kind: "s3",
-    async put(name, body, kind) {
-      await client.write(name, new Response(body), { type: CONTENT_TYPES[kind] });
+    async put(name, body, kind, signal) {
+      signal?.throwIfAborted();
+      const write = client.write(name, new Response(body), { type: CONTENT_TYPES[kind] });
+      // Bun's client takes no signal and has no time-out of its own: a bucket that accepts the connection and
+      // never answers would hold the copy forever. The copy's signal (its time-out, shutdown) ends the wait.
+      await (signal ? abortable(write, signal) : write);
     },
     urlOf: (name) => (s.publicUrl !== null ? `${s.publicUrl}/${name}` : `${plainBase}${name}`),
     ...(signed === null ? {} : { answerUrl: presigned }),

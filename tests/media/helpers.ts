@@ -34,6 +34,8 @@ export interface Origin {
   body: Uint8Array<ArrayBuffer> | null;
   /** Answer this instead of the sample JPEG, for first frames only. */
   frame: Uint8Array<ArrayBuffer> | null;
+  /** First frames only: answer this HTTP status instead (e.g. 404), until set back to null. */
+  frameStatus: number | null;
   stop(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export function startOrigin(): Origin {
     hits: [],
     body: null,
     frame: null,
+    frameStatus: null,
     fail(n, status = 500) {
       failures = { n, status };
     },
@@ -69,6 +72,7 @@ export function startOrigin(): Origin {
         failures.n--;
         return new Response("upstream trouble", { status: failures.status });
       }
+      if (origin.frameStatus !== null && path.endsWith(".jpg")) return new Response("no such frame", { status: origin.frameStatus });
       if (origin.body) return new Response(origin.body, { headers: { "content-type": "text/html" } });
       if (path.endsWith(".mp4")) return new Response(SAMPLE_MP4, { headers: { "content-type": "video/mp4" } });
       if (path.endsWith(".jpg")) return new Response(origin.frame ?? SAMPLE_JPG, { headers: { "content-type": "image/jpeg" } });
@@ -132,8 +136,8 @@ export function mediaDispatcher(
     media: copier,
     onChange: o.onChange,
   });
-  /** Pixverse finishes the job's video, with a first frame on the origin. */
-  const finishAtPixverse = async (id: number, origin: Origin, frame = true) => {
+  /** Pixverse finishes the job's video, with a first frame on the origin (or at the URL given, or none). */
+  const finishAtPixverse = async (id: number, origin: Origin, frame: boolean | string = true) => {
     const job = (await repo.findJob(id))!;
     const pid = job.pixverseVideoId!;
     generator.videos.set(pid, {
@@ -142,7 +146,7 @@ export function mediaDispatcher(
       url: `${origin.url}/v/${pid}.mp4`,
       outputWidth: 640,
       outputHeight: 360,
-      ...(frame ? { firstFrame: `${origin.url}/f/${pid}.jpg` } : {}),
+      ...(typeof frame === "string" ? { firstFrame: frame } : frame ? { firstFrame: `${origin.url}/f/${pid}.jpg` } : {}),
     });
     return pid;
   };

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/app.ts";
 import type { Database } from "../../src/db/client.ts";
+import { createAdminQueries } from "../../src/db/admin.ts";
 import { createVideoRepository } from "../../src/db/videos.ts";
 import { createLogger } from "../../src/log.ts";
 import { createLocalStore, type LocalStore } from "../../src/media/local.ts";
@@ -35,6 +36,7 @@ afterEach(async () => {
   origin.release();
   origin.body = null;
   origin.frame = null;
+  origin.frameStatus = null;
   origin.hits.length = 0;
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -83,6 +85,13 @@ async function settle(s: Awaited<ReturnType<typeof setup>>, id: number): Promise
     await Bun.sleep(15);
     await s.dispatcher.runOnce();
   }
+}
+
+/** The job fails (its deadline, some time ago) and the operator puts it back in the queue (/admin). */
+async function failAndRequeue(database: Database, s: Awaited<ReturnType<typeof setup>>, id: number): Promise<void> {
+  expect(await s.repo.finish(id, "failed", { errorCode: "deadline" })).toBe(true);
+  await database.db.execute(sql`update videos set finished_at = now() - interval '1 hour' where id = ${id}`);
+  expect(await createAdminQueries(database.db).requeueFailed(id, 30)).toBe("requeued");
 }
 
 describeEachDatabase("MEDIA_STORE=local", (db) => {
@@ -210,8 +219,108 @@ describeEachDatabase("MEDIA_STORE=local", (db) => {
     const url = (await s.status(id)).url!;
     expect((await s.app.request(s.mediaPath(url))).status).toBe(200);
     expect((await s.app.request(s.mediaPath(url).replace(/\.mp4$/, ".jpg"))).status).toBe(404);
-    expect(s.lines.some((l) => l.msg === "first frame not copied: not a JPEG")).toBe(true);
+    expect(s.lines.some((l) => l.msg === "first frame not copied" && String(l.error).includes("not a jpg"))).toBe(true);
     expect(s.lines.some((l) => l.msg === "video copy failed; will try again")).toBe(false);
+  });
+
+  for (const [what, frame] of [
+    ["refused (HTTP 403)", 403],
+    ["gone (HTTP 404)", 404],
+    ["gone (HTTP 410)", 410],
+    ["a malformed URL", "not a url"],
+  ] as const) {
+    test(`copies the video without its first frame, at once, when the frame is ${what}`, async () => {
+      const s = await setup(db());
+      const id = await submitted(db(), s);
+      if (typeof frame === "number") origin.frameStatus = frame;
+      await s.finishAtPixverse(id, origin, typeof frame === "string" ? frame : true);
+      await s.dispatcher.runOnce();
+      await settle(s, id);
+      const job = await s.repo.findJob(id);
+      expect(job?.state).toBe("succeeded");
+      expect(job?.mediaKey).not.toBeNull();
+      const url = (await s.status(id)).url!;
+      expect(url).toBe(`${BASE}/media/${job!.mediaKey}.mp4`);
+      expect((await s.app.request(s.mediaPath(url))).status).toBe(200);
+      expect((await s.app.request(s.mediaPath(url).replace(/\.mp4$/, ".jpg"))).status).toBe(404);
+      expect(s.lines.some((l) => l.level === "warn" && l.msg === "first frame not copied")).toBe(true);
+      expect(s.lines.some((l) => l.msg === "video copy failed; will try again")).toBe(false);
+    });
+  }
+
+  test("retries a first frame that fails on the network, and on the copy's last attempt copies the video without it", async () => {
+    // Every frame download is refused (nothing listens on port 9); the deadline leaves room for a few attempts.
+    const s = await setup(db(), { timeoutMs: 100, deadlineMarginMs: 0, backoffBaseMs: 20 });
+    const id = await submitted(db(), s);
+    await db().db.execute(sql`update videos set deadline_at = now() + interval '600 milliseconds' where id = ${id}`);
+    await s.finishAtPixverse(id, origin, "http://127.0.0.1:9/f/1.jpg");
+    await s.dispatcher.runOnce();
+    await settle(s, id);
+    const job = await s.repo.findJob(id);
+    expect(job?.state).toBe("succeeded");
+    expect(job?.mediaKey).not.toBeNull();
+    const url = (await s.status(id)).url!;
+    expect(url).toBe(`${BASE}/media/${job!.mediaKey}.mp4`);
+    expect((await s.app.request(s.mediaPath(url).replace(/\.mp4$/, ".jpg"))).status).toBe(404);
+    const retried = s.lines.filter((l) => l.msg === "video copy failed; will try again");
+    expect(retried.length).toBeGreaterThanOrEqual(1);
+    expect(s.lines.some((l) => l.msg === "first frame not copied" && l.no_attempt_left === true)).toBe(true);
+    expect(s.lines.some((l) => l.msg === "video not copied before its deadline; answering Pixverse's URL")).toBe(false);
+  });
+
+  test("a copy that ends after its job was failed and requeued does not end the requeued run", async () => {
+    const s = await setup(db());
+    const id = await submitted(db(), s);
+    const oldPid = await s.finishAtPixverse(id, origin);
+    origin.hold();
+    await s.dispatcher.runOnce();
+    const old = (await s.repo.findJob(id))!;
+    // Meanwhile the job fails (its deadline) and the operator puts it back in the queue: a new Pixverse video.
+    await failAndRequeue(db(), s, id);
+    await s.dispatcher.runOnce();
+    const requeued = (await s.repo.findJob(id))!;
+    expect(requeued.state).toBe("generating");
+    expect(requeued.pixverseVideoId).not.toBe(oldPid);
+    origin.release();
+    await s.copier!.idle();
+    // The stale copy wrote its files, but the new run is still generating, with no URL.
+    expect((await s.repo.findJob(id))?.state).toBe("generating");
+    expect(await s.status(id)).toEqual({ status: "Generating" });
+    // The new video gets its own copy.
+    const newPid = await s.finishAtPixverse(id, origin);
+    await s.dispatcher.runOnce();
+    await settle(s, id);
+    const done = (await s.repo.findJob(id))!;
+    expect(done.state).toBe("succeeded");
+    expect(done.mediaKey).not.toBeNull();
+    expect(done.mediaKey).not.toBe(old.mediaKey);
+    expect((await s.status(id)).url).toBe(`${BASE}/media/${done.mediaKey}.mp4`);
+    const [row] = (await db().db.execute(sql`select pixverse_url from videos where id = ${id}`)).rows as { pixverse_url: string }[];
+    expect(row!.pixverse_url).toBe(`${origin.url}/v/${newPid}.mp4`);
+  });
+
+  test("a requeued job's new video gets a fresh copy, not the state of the old run's failed one", async () => {
+    const s = await setup(db());
+    const id = await submitted(db(), s);
+    await s.finishAtPixverse(id, origin);
+    origin.fail(1_000_000, 500);
+    await s.dispatcher.runOnce();
+    await s.copier!.idle();
+    expect(s.lines.some((l) => l.msg === "video copy failed; will try again")).toBe(true);
+    await failAndRequeue(db(), s, id);
+    origin.fail(0);
+    await s.dispatcher.runOnce();
+    const newPid = await s.finishAtPixverse(id, origin);
+    await Bun.sleep(20);
+    await s.dispatcher.runOnce();
+    await settle(s, id);
+    const done = (await s.repo.findJob(id))!;
+    expect(done.state).toBe("succeeded");
+    expect((await s.status(id)).url).toBe(`${BASE}/media/${done.mediaKey}.mp4`);
+    // Recorded by the new run's first sight: Pixverse's URL of the new video, a fresh attempt count.
+    const [row] = (await db().db.execute(sql`select pixverse_url, media_attempts from videos where id = ${id}`)).rows as { pixverse_url: string; media_attempts: number }[];
+    expect(row!.pixverse_url).toBe(`${origin.url}/v/${newPid}.mp4`);
+    expect(Number(row!.media_attempts)).toBe(0);
   });
 
   test("copies a video without a first frame when Pixverse gives none", async () => {
@@ -284,6 +393,9 @@ describeEachDatabase("GET /media", (db) => {
     const res = await app.request(`/media/${NAME}.mp4`, { headers: { range: "bytes=1000-" } });
     expect(res.status).toBe(416);
     expect(res.headers.get("content-range")).toBe("bytes */1000");
+    // An error is not the file: neither cached for a year nor given the file's ETag.
+    expect(res.headers.get("cache-control")).toBeNull();
+    expect(res.headers.get("etag")).toBeNull();
     expect(await res.json()).toEqual({ error: "range_not_satisfiable", message: "the range is outside the file" });
   });
 

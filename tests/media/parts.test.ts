@@ -2,14 +2,15 @@
 // all-or-nothing write, and what MEDIA_STORE=local needs from the configuration.
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { checkedStream, download, DownloadError } from "../../src/media/download.ts";
 import { mediaName, newMediaKey, parseMediaName } from "../../src/media/keys.ts";
 import { createLocalStore } from "../../src/media/local.ts";
-import { listeningBase } from "../../src/media/media.ts";
+import { createLogger } from "../../src/log.ts";
+import { createMedia, listeningBase } from "../../src/media/media.ts";
 import { parseRange } from "../../src/media/range.ts";
 import { SAMPLE_JPG, SAMPLE_MP4, startOrigin } from "./helpers.ts";
 
@@ -99,6 +100,69 @@ test("the local store writes a file whole or not at all", async () => {
   expect(Buffer.from(await Bun.file(join(dir, mediaName(key, "mp4"))).bytes()).equals(Buffer.from(SAMPLE_MP4))).toBe(true);
   expect(store.urlOf(mediaName(key, "mp4"))).toBe(`https://api.example.com/media/${key}.mp4`);
   await expect(store.put("../escape.mp4", streamOf(SAMPLE_MP4), "mp4")).rejects.toThrow("not a media name");
+});
+
+test("the local store stops a write when its signal aborts (the copy's time-out), leaving no file", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "media-store-"));
+  dirs.push(dir);
+  const store = createLocalStore({ dir, baseUrl: () => "https://api.example.com" });
+  const key = newMediaKey(8);
+  // A body that never ends (a media host that stops sending).
+  const endless = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(SAMPLE_MP4.slice(0, 100));
+    },
+  });
+  const started = Date.now();
+  const outcome = await Promise.race([
+    store.put(mediaName(key, "mp4"), endless, "mp4", AbortSignal.timeout(100)).then(
+      () => "written",
+      (e: Error) => e.name,
+    ),
+    Bun.sleep(3000).then(() => "hung"),
+  ]);
+  expect(outcome).toBe("TimeoutError");
+  expect(Date.now() - started).toBeLessThan(1000);
+  expect(readdirSync(join(dir, key.slice(0, 2)))).toEqual([]);
+  // Already aborted: nothing is written.
+  const stopped = new AbortController();
+  stopped.abort();
+  await expect(store.put(mediaName(key, "mp4"), streamOf(SAMPLE_MP4), "mp4", stopped.signal)).rejects.toThrow();
+  expect(readdirSync(join(dir, key.slice(0, 2)))).toEqual([]);
+});
+
+test("the local store removes the temporary files a killed process left behind, and only those", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "media-store-"));
+  dirs.push(dir);
+  const key = newMediaKey(9);
+  const sub = join(dir, key.slice(0, 2));
+  await mkdir(sub, { recursive: true });
+  const complete = join(dir, mediaName(key, "mp4"));
+  const stale = `${complete}.part-0badf00d`;
+  const staleFrame = join(dir, "ff", "3-0123456789abcdef0123456789abcdef.jpg.part-12345678");
+  const fresh = `${complete}.part-0000beef`; // a copy still writing (another instance on a shared folder)
+  await mkdir(join(dir, "ff"));
+  for (const f of [complete, stale, staleFrame, fresh]) await writeFile(f, "x");
+  const hourAgo = new Date(Date.now() - 3600_000);
+  for (const f of [complete, stale, staleFrame]) await utimes(f, hourAgo, hourAgo);
+  await writeFile(join(dir, "README"), "not ours");
+
+  const store = createLocalStore({ dir, baseUrl: () => "https://api.example.com" });
+  expect(await store.removeStalePartials(60_000)).toBe(2);
+  expect([existsSync(complete), existsSync(stale), existsSync(staleFrame), existsSync(fresh)]).toEqual([true, false, false, true]);
+  expect(existsSync(join(dir, "README"))).toBe(true);
+  // A folder that does not exist yet (first start) is nothing to clean.
+  expect(await createLocalStore({ dir: join(dir, "none"), baseUrl: () => "" }).removeStalePartials(0)).toBe(0);
+
+  // At start (createMedia), older than the copy's time-out.
+  await utimes(fresh, hourAgo, hourAgo);
+  const lines: Record<string, unknown>[] = [];
+  const copy = { maxBytes: 1 << 20, timeoutMs: 5000, concurrency: 1 };
+  createMedia({ store: "local", dir, publicUrl: "https://api.example.com", copy }, { db: {} as never, logger: createLogger("debug", (l) => lines.push(JSON.parse(l))), listening: () => "" });
+  const until = Date.now() + 2000;
+  while (existsSync(fresh) && Date.now() < until) await Bun.sleep(10);
+  expect(existsSync(fresh)).toBe(false);
+  expect(existsSync(complete)).toBe(true);
 });
 
 test("MEDIA_STORE=local needs PUBLIC_URL outside demo mode; the demo links to where the service listens", () => {

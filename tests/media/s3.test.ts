@@ -4,6 +4,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Database } from "../../src/db/client.ts";
 import { createVideoRepository } from "../../src/db/videos.ts";
+import { createLogger } from "../../src/log.ts";
+import { createMediaCopier } from "../../src/media/copier.ts";
+import { createMediaQueries } from "../../src/media/queries.ts";
 import { createS3Store } from "../../src/media/s3.ts";
 import type { S3Settings } from "../../src/media/settings.ts";
 import { createVideoService } from "../../src/videos.ts";
@@ -96,6 +99,58 @@ describeEachDatabase("MEDIA_STORE=s3", (db) => {
     // Signed once and reused while it has at least half its life left; a URL not in the bucket is left alone.
     expect(store.answerUrl!(plain)).toBe(answered);
     expect(store.answerUrl!("https://media.pixverse.ai/a.mp4")).toBe("https://media.pixverse.ai/a.mp4");
+  });
+});
+
+describeEachDatabase("MEDIA_STORE=s3, a bucket that never answers", (db) => {
+  /** Accepts connections and reads what it is sent, never answering a byte. */
+  let silent: Bun.TCPSocketListener<undefined>;
+  beforeAll(() => {
+    silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  });
+  afterAll(() => silent.stop(true));
+  const silentStore = () => createS3Store({ ...settingsOf({ S3_PUBLIC_URL: "http://cdn.test" }), endpoint: `http://127.0.0.1:${silent.port}` });
+
+  test("an upload is bounded by the copy's time-out: the attempt fails and is retried, the job stays generating", async () => {
+    const d = mediaDispatcher(db(), silentStore(), { timeoutMs: 300 });
+    const [out] = await d.repo.insertBatch([t2v()], LIMITS);
+    const id = out!.ok ? out!.id : -1;
+    await d.dispatcher.runOnce();
+    await d.finishAtPixverse(id, origin, false);
+    const failures = () => d.lines.filter((l) => l.msg === "video copy failed; will try again");
+    const until = Date.now() + 5000;
+    while (Date.now() < until && failures().length < 2) {
+      await Bun.sleep(20);
+      await d.dispatcher.runOnce();
+    }
+    expect(failures().length).toBeGreaterThanOrEqual(2);
+    expect(String(failures()[0]!.error)).toContain("took too long");
+    expect((await d.repo.findJob(id))?.state).toBe("generating");
+    const closing = Date.now();
+    expect(await Promise.race([d.copier!.close().then(() => "closed"), Bun.sleep(3000).then(() => "hung")])).toBe("closed");
+    expect(Date.now() - closing).toBeLessThan(1000);
+  });
+
+  test("close() stops an upload that hangs, without waiting for its time-out", async () => {
+    const repo = createVideoRepository(db());
+    const d = mediaDispatcher(db(), null);
+    const [out] = await repo.insertBatch([t2v()], LIMITS);
+    const id = out!.ok ? out!.id : -1;
+    await d.dispatcher.runOnce();
+    const pid = await d.finishAtPixverse(id, origin, false);
+    const copier = createMediaCopier({
+      store: silentStore(),
+      queries: createMediaQueries(db().db),
+      logger: createLogger("silent"),
+      limits: { maxBytes: 1 << 20, timeoutMs: 60_000, concurrency: 1 },
+    });
+    const job = (await repo.findJob(id))!;
+    await copier.offer(job, { url: `${origin.url}/v/${pid}.mp4`, firstFrame: null, pixverseStatus: 1 }, async () => true);
+    await Bun.sleep(300); // downloaded; the upload waits for an answer that never comes
+    const closing = Date.now();
+    expect(await Promise.race([copier.close().then(() => "closed"), Bun.sleep(3000).then(() => "hung")])).toBe("closed");
+    expect(Date.now() - closing).toBeLessThan(1000);
+    expect((await repo.findJob(id))?.state).toBe("generating");
   });
 });
 

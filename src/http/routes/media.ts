@@ -61,16 +61,23 @@ export function registerMediaRoutes(app: OpenAPIHono<AppEnv>, store: LocalStore)
     const size = stat.size;
     // Size and write time: a name is written once, so this only changes if the file is replaced by hand.
     const etag = `"${size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
-    c.header("Cache-Control", IMMUTABLE);
-    c.header("ETag", etag);
     c.header("Accept-Ranges", "bytes");
-    c.header("Content-Type", CONTENT_TYPES[parsed.kind]);
-    c.header("Last-Modified", stat.mtime.toUTCString());
-    if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+    // The file's own headers: on 200, 206 and 304 only (a 416 is an error body, not to be cached for a year).
+    const fileHeaders = () => {
+      c.header("Cache-Control", IMMUTABLE);
+      c.header("ETag", etag);
+      c.header("Content-Type", CONTENT_TYPES[parsed.kind]);
+      c.header("Last-Modified", stat.mtime.toUTCString());
+    };
+    if (matches(c.req.header("if-none-match"), etag)) {
+      fileHeaders();
+      return c.body(null, 304);
+    }
     // If-Range with another validator: the file changed since the client's part, so it gets the whole file.
     const ifRange = c.req.header("if-range");
     const range = ifRange === undefined || ifRange.trim() === etag ? parseRange(c.req.header("range"), size) : ({ kind: "whole" } as const);
     if (range.kind === "unsatisfiable") throw new HttpError({ kind: "range_not_satisfiable", message: "the range is outside the file", size });
+    fileHeaders();
     if (range.kind === "part") {
       c.header("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
       c.header("Content-Length", String(range.end - range.start + 1));
