@@ -181,6 +181,8 @@ async function main(): Promise<void> {
         logger,
         metrics,
         allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+        // S3_PRESIGN_SECONDS: the event's URL presigned at each attempt, like get_status's answer.
+        answerUrl: media?.store.answerUrl,
         timeoutMs: config.WEBHOOK_TIMEOUT_SECONDS * 1000,
         retryWindowMs: config.WEBHOOK_RETRY_HOURS * 3600_000,
       })

@@ -27,7 +27,7 @@ export function registerWebhookDoc(registry: OpenAPIHono["openAPIRegistry"]): vo
     description:
       "One event per video, at its first final state (a later deletion at Pixverse sends none). Delivered at least once: " +
       "any answer but 2xx, a time-out or a network error is retried with exponential backoff (10 s doubling to 1 h, with " +
-      "jitter) for at least WEBHOOK_RETRY_HOURS (24 h by default) with the same event_id and the same body bytes. " +
+      "jitter) for at least WEBHOOK_RETRY_HOURS (24 h by default) with the same event_id and the same body bytes (with presigned media URLs, the url is signed afresh each time). " +
       `Verify ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, in constant time, and refuse an old t.`,
     request: {
       headers: z.object({

@@ -1,6 +1,7 @@
 // The webhook's body and its signature: one place for what a receiver sees. The body is made from the
 // outbox row alone (the job's final state as it ended and its owner), in a fixed key order, so every retry
-// of an event sends the same bytes; only the signature's time changes between attempts.
+// of an event sends the same bytes; only the signature's time changes between attempts (and, with presigned
+// media URLs, the url's signature: worker.ts presigns it at each attempt).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { statusAnswer, type JobState } from "../domain/status.ts";
 

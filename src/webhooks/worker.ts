@@ -23,6 +23,12 @@ export interface WebhookWorkerOptions {
   metrics?: Metrics;
   /** WEBHOOK_ALLOW_PRIVATE: deliver to private and loopback addresses too. */
   allowPrivate: boolean;
+  /**
+   * The URL to send for a recorded result_url, made at each attempt (MEDIA_STORE=s3 with S3_PRESIGN_SECONDS: a
+   * fresh presigned URL, so the receiver gets a link that works). Absent: the recorded URL, and every attempt
+   * sends the same bytes.
+   */
+  answerUrl?: (url: string) => string;
   /** How long one attempt may take (WEBHOOK_TIMEOUT_SECONDS); default 10 s. */
   timeoutMs?: number;
   /** How long an event is retried after it was written (WEBHOOK_RETRY_HOURS); default 24 h. */
@@ -130,7 +136,7 @@ export function createWebhookWorker(o: WebhookWorkerOptions): WebhookWorker {
   }
 
   async function attempt(d: ClaimedDelivery, signal: AbortSignal): Promise<void> {
-    const body = webhookBody(d);
+    const body = webhookBody(o.answerUrl && d.resultUrl ? { ...d, resultUrl: o.answerUrl(d.resultUrl) } : d);
     const started = performance.now();
     const outcome = await post({
       url: d.url,

@@ -47,6 +47,21 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 10_0
 }
 
 describeEachDatabase("webhook worker", (db) => {
+  test("with presigned media URLs (S3_PRESIGN_SECONDS), the event's url is presigned at each attempt", async () => {
+    const receiver = startReceiver();
+    cleanups.push(receiver.stop);
+    let n = 0;
+    const { w } = worker(db(), { answerUrl: (url) => `${url}?X-Amz-Signature=sig${++n}` });
+    w.start();
+    const id = await acceptJob(db(), receiver.url);
+    await setState(db(), id, "succeeded", "https://bucket.example/ab/1-x.mp4");
+    await receiver.waitFor(1);
+    expect(JSON.parse(receiver.received[0]!.body).url).toBe("https://bucket.example/ab/1-x.mp4?X-Amz-Signature=sig1");
+    // What the outbox keeps is the plain URL: each attempt signs it again.
+    const [row] = await outboxRows(db());
+    expect(row!.result_url).toBe("https://bucket.example/ab/1-x.mp4");
+  });
+
   test("POSTs the signed video.finished event once the job ends, and records it delivered", async () => {
     const receiver = startReceiver();
     cleanups.push(receiver.stop);
