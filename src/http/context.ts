@@ -14,9 +14,12 @@ export type AppEnv = {
     input?: unknown;
     /** Set by hono-rate-limiter's middleware: the count and the window's end. */
     rateLimit?: RateLimitInfo;
+    /** The request's Idempotency-Key, checked (set by checkIdempotencyKey; absent without the header). */
+    idempotencyKey?: string;
     /**
-     * An Idempotency-Key request's per-user limit, counted only if it makes a video (a replay makes none): the
-     * keyed path runs it once it owns the key (src/db/idempotency.ts). Throws the 429.
+     * A keyed request's per-user limit, counted only if it makes a video (a replay makes none): set by the
+     * guard in place of counting, run by the keyed path once no live key answers it (src/db/idempotency.ts).
+     * Throws the 429.
      */
     countGeneration?: () => Promise<void>;
   };

@@ -21,7 +21,7 @@ export function afterValidation(limit: MiddlewareHandler<AppEnv>): AfterValidati
     c.set("owner", owner);
     // A keyed request (Idempotency-Key) is counted only when it makes a video: a retry that is answered the
     // first request's id makes nothing, and must not be refused for the retries before it.
-    if (c.get("countGeneration")) c.set("countGeneration", async () => void (await limit(c, done)));
+    if (c.get("idempotencyKey") !== undefined) c.set("countGeneration", async () => void (await limit(c, done)));
     else await limit(c, done);
     return undefined;
   };

@@ -15,7 +15,7 @@ const KEY_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
 const KEY_RULE = `${IDEMPOTENCY_HEADER} must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters (spaces allowed inside)`;
 
 /** The request's key, or null when it sends none; a malformed one is a 400 naming the header. */
-export function idempotencyKeyOf(c: Context): string | null {
+function idempotencyKeyOf(c: Context): string | null {
   const value = c.req.header(IDEMPOTENCY_HEADER);
   if (value === undefined) return null;
   if (!KEY_PATTERN.test(value)) throw invalidParameter(IDEMPOTENCY_HEADER, KEY_RULE);
@@ -24,7 +24,8 @@ export function idempotencyKeyOf(c: Context): string | null {
 
 /** Checks the header before the body is read (or an upload slot taken), so a bad key costs nothing. */
 export const checkIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (idempotencyKeyOf(c) !== null) c.set("countGeneration", async () => {});
+  const key = idempotencyKeyOf(c);
+  if (key !== null) c.set("idempotencyKey", key);
   await next();
 };
 

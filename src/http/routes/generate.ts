@@ -14,7 +14,7 @@ import { clientIp } from "../client-ip.ts";
 import type { AppEnv } from "../context.ts";
 import { HttpError, invalidBody, payloadTooLarge, send, toErrorResponse, type ApiError } from "../errors.ts";
 import { afterValidation } from "../guard.ts";
-import { BAD_KEY_EXAMPLE, checkIdempotencyKey, CONFLICT_EXAMPLE, IDEMPOTENCY_PARAMETER, idempotencyConflict, idempotencyKeyOf, REPLAYED_HEADER, replayable, requestHash } from "../idempotency.ts";
+import { BAD_KEY_EXAMPLE, checkIdempotencyKey, CONFLICT_EXAMPLE, IDEMPOTENCY_PARAMETER, idempotencyConflict, REPLAYED_HEADER, replayable, requestHash } from "../idempotency.ts";
 import { validatedInput } from "../input.ts";
 import { answers, keyAnswers, keySecurity, okAnswer } from "../openapi.ts";
 import { perMinuteLimited, perUserRateLimit } from "../rate-limit.ts";
@@ -115,8 +115,8 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
   });
   app.openapi(text2video, async (c) => {
     const fields = c.get("input") as GenerationFields;
-    const key = idempotencyKeyOf(c);
-    if (key !== null) {
+    const key = c.get("idempotencyKey");
+    if (key !== undefined) {
       const once = await videos.createOnce(newVideo(c, fields, "t2v"), { key, hash: requestHash("text2video", fields) }, c.get("countGeneration"));
       return c.json(answerOnce(c, once), 200);
     }
@@ -152,8 +152,8 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
   app.openapi(image2video, async (c) => {
     const { file, ...fields } = c.get("input") as Image2VideoFields;
     const image = await acceptImage(file);
-    const key = idempotencyKeyOf(c);
-    if (key !== null) {
+    const key = c.get("idempotencyKey");
+    if (key !== undefined) {
       const once = await videos.createOnce({ ...newVideo(c, fields as GenerationFields, "i2v"), image }, { key, hash: requestHash("image2video", fields, image.bytes) }, c.get("countGeneration"));
       return c.json(answerOnce(c, once), 200);
     }
