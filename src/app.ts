@@ -7,7 +7,7 @@ import { Scalar } from "@scalar/hono-api-reference";
 import type { Logger } from "./log.ts";
 import type { VideoService } from "./videos.ts";
 import type { AppEnv } from "./http/context.ts";
-import { invalidInput, send, toErrorResponse } from "./http/errors.ts";
+import { HttpError, invalidInput } from "./http/errors.ts";
 import { memoryRateLimitStores, type RateLimitStores } from "./http/rate-limit.ts";
 import { createRequestScope } from "./http/scope.ts";
 import { registerGenerateRoutes } from "./http/routes/generate.ts";
@@ -106,11 +106,12 @@ export function createApp(deps: AppDeps) {
   app.notFound(
     scope.direct(undefined, (c) => {
       const allow = allowed.get(c.req.path);
-      const error =
+      // Thrown, so that the scope answers it with the request id, as any failure.
+      throw new HttpError(
         allow && !allow.includes(c.req.method)
-          ? toErrorResponse({ kind: "method_not_allowed", allow })
-          : toErrorResponse({ kind: "not_found", message: `no route ${c.req.method} ${c.req.path}` });
-      return send(c, error);
+          ? { kind: "method_not_allowed", allow }
+          : { kind: "not_found", message: `no route ${c.req.method} ${c.req.path}` },
+      );
     }),
   );
   app.onError(scope.onError);

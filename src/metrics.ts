@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import { ACTIVE_STATES, type FinalState } from "./domain/status.ts";
 import type { SubmitErrorKind } from "./domain/generator.ts";
 import { maskEmail } from "./sidecar/mask.ts";
+import { BucketHistogram } from "./metrics-histogram.ts";
 
 /** Request latency buckets (seconds): a cached status read is well under a millisecond. */
 const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -104,13 +105,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       }
     },
   });
-  const duration = new Histogram({
-    name: "http_request_duration_seconds",
-    help: "Time from the request scope opening to the answer, by route and method.",
-    labelNames: ["route", "method"] as const,
-    buckets: HTTP_BUCKETS,
-    registers,
-  });
+  const duration = new BucketHistogram(
+    "http_request_duration_seconds",
+    "Time from the request scope opening to the answer, by route and method.",
+    HTTP_BUCKETS,
+    registry,
+  );
 
   // ── Queue (read at scrape time) ───────────────────────────────────────────────────────────────────
   let readQueue: (() => Promise<Record<string, number>>) | null = null;
@@ -271,7 +271,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
           c = byKey.get(key);
           if (!c) {
             const m = methodLabel(method);
-            c = { method, status, count: 0, flushed: 0, labels: { route, method: m, status: String(status) }, seconds: duration.labels(route, m) };
+            c = { method, status, count: 0, flushed: 0, labels: { route, method: m, status: String(status) }, seconds: duration.child({ route, method: m }) };
             byKey.set(key, c);
             httpChildren.push(c);
           }

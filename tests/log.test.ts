@@ -256,6 +256,18 @@ describe("the request line", () => {
     expect(Object.keys(a!)).toEqual(Object.keys(b!));
   });
 
+  test("written caller-free (our id, a declared route), is still the line pino writes for the same fields", () => {
+    const fast = capture("info");
+    const viaPino = capture("info");
+    const ours = { request_id: "1a2b3c4d-z9", method: "GET", path: "/get_status", status: 200, duration_ms: 0.12 };
+    fast.log.request({ ...ours, callerFree: true });
+    viaPino.log.info("request", { ...ours });
+    const [a] = fast.entries();
+    const [b] = viaPino.entries();
+    expect({ ...a, time: "t" }).toEqual({ ...b, time: "t" });
+    expect(Object.keys(a!)).toEqual(Object.keys(b!));
+  });
+
   test("is written only at info or below, and a secret in it is scrubbed", () => {
     const quiet = capture("warn");
     quiet.log.request(line);

@@ -67,15 +67,20 @@ function limitExceeded(limitName: LimitName, perMinute: number, reset: Date | un
 
 /**
  * The same limit counted straight in its store, for get_status's single handler (see there): the store's
- * own increment, the same key and the same 429. Synchronous with a synchronous store (MemoryStore).
+ * own increment, the same key and the same 429. `keyOf` makes a user's key once (get_status keeps it with
+ * the validated query); `count` counts one request under it, synchronously with a synchronous store
+ * (MemoryStore).
  */
 export function directRateLimit(limitName: LimitName, perMinute: number, store: Store<AppEnv>) {
   store.init?.({ windowMs: WINDOW_MS, limit: perMinute } as HonoConfigType<AppEnv>);
   const judge = (info: ClientRateLimitInfo) => {
     if (info.totalHits > perMinute) throw limitExceeded(limitName, perMinute, info.resetTime);
   };
-  return (owner: Owner): void | Promise<void> => {
-    const info = store.increment(limitKey(limitName, owner));
-    return info instanceof Promise ? info.then(judge) : judge(info);
+  return {
+    keyOf: (owner: Owner): string => limitKey(limitName, owner),
+    count(key: string): void | Promise<void> {
+      const info = store.increment(key);
+      return info instanceof Promise ? info.then(judge) : judge(info);
+    },
   };
 }

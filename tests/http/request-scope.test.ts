@@ -2,7 +2,7 @@
 // and leaves exactly one request log line with that id; a value thrown synchronously on the status hot path
 // is a generic 500 like any other; a body over a route's limit is the contract's 413 JSON.
 import { describe, expect, test } from "bun:test";
-import { createLogger } from "../../src/log.ts";
+import { createLogger, registerSecrets } from "../../src/log.ts";
 import type { VideoService } from "../../src/videos.ts";
 import { jsonPost, OWNER, statusUrl } from "../support/app.ts";
 import { appWith, expectError, recordingVideos } from "./helpers.ts";
@@ -55,6 +55,29 @@ describe("request scope", () => {
     expect(lines.join("\n")).not.toContain(hostile);
     expect(requestLines(lines)[0]!.request_id).toBe(res.headers.get("x-request-id"));
   });
+
+  for (const [what, path, init] of [
+    ["a cached status read", statusUrl(1), undefined],
+    ["a generation request", ...jsonPost("/text2video", { ...OWNER, prompt: "fox" })],
+  ] as [string, string, RequestInit | undefined][]) {
+    test(`${what}: a caller's X-Request-Id holding a registered secret is echoed but never logged, and our own ids are logged as made`, async () => {
+      const secret = "scope-request-id-secret-7";
+      registerSecrets([secret]);
+      const { lines, logger } = capture();
+      const videos = recordingVideos();
+      await videos.create({ appBundleId: OWNER.app_bundle_id, apphudUserId: OWNER.apphud_user_id, clientIp: null, kind: "t2v", prompt: "x" });
+      const app = appWith(videos, logger);
+      const given = await app.request(path, { ...init, headers: { ...(init?.headers as Record<string, string>), "x-request-id": secret } });
+      expect(given.headers.get("x-request-id")).toBe(secret);
+      expect(lines.join("\n")).not.toContain(secret);
+      const again = jsonPost("/text2video", { ...OWNER, prompt: "fox" })[1];
+      const ours = await app.request(path, init?.method === "POST" ? again : init);
+      const logged = requestLines(lines);
+      expect(logged).toHaveLength(2);
+      expect(logged[0]!.request_id).toBe("[redacted]");
+      expect(logged[1]!.request_id).toBe(ours.headers.get("x-request-id")!);
+    });
+  }
 
   test("a path with quotes and backslashes is logged as valid JSON", async () => {
     const { lines, logger } = capture();

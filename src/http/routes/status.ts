@@ -7,6 +7,7 @@
 // status ratio was 0.21 × hello with it). The same schema, store, key check and scope run inline.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { LRUCache } from "lru-cache";
 import type { Store } from "hono-rate-limiter";
 import { CONTRACT_STATUS, isFinal, statusAnswer } from "../../domain/status.ts";
 import type { VideoService } from "../../videos.ts";
@@ -17,9 +18,23 @@ import { queryFields } from "../input.ts";
 import { answers, keyAnswers, keySecurity, okAnswer } from "../openapi.ts";
 import { directRateLimit, perMinuteLimited } from "../rate-limit.ts";
 import { getStatusSchema, statusDetailSchema } from "../schemas.ts";
-import type { RequestScope } from "../scope.ts";
+import { answerJson, type RequestScope } from "../scope.ts";
 import type { StatusRow } from "../../db/videos.ts";
 import type { QueueDetail } from "../../db/queue-position.ts";
+
+/** Distinct valid query strings kept validated (a few hundred bytes each). */
+const QUERY_MEMO_ENTRIES = 10_000;
+
+/** get_status's query as validated, with what the handler derives from it once. */
+interface StatusQuery {
+  video_id: number;
+  app_bundle_id: string;
+  apphud_user_id: string;
+  /** `detail=true` (or 1) was asked for. */
+  detail: boolean;
+  /** The user's key under status_requests_per_minute. */
+  limitKey: string;
+}
 
 export interface StatusDeps {
   videos: VideoService;
@@ -83,24 +98,38 @@ export function registerStatusRoutes(app: OpenAPIHono<AppEnv>, deps: StatusDeps)
   // Ids past 2^53 are validated to 0: no such video, and no reason to ask the database.
   const read = (id: number): Promise<StatusRow | null> => (id > 0 ? videos.status(id) : Promise.resolve(null));
 
-  app.get(
-    "/get_status",
-    deps.scope.direct("/get_status", (c: Context<AppEnv>) => {
-      // With keys on: 401 before anything else, 403 once app_bundle_id is known to be valid, before the limit.
-      const grant = keys?.authenticate(c);
+  // An app polls with the same query string until its video is done: the query as validated (and its limit
+  // key) is kept by that string, so a repeat is neither parsed nor validated again. Only valid queries are
+  // kept; the schema's answer for a string never changes.
+  const validated = new LRUCache<string, StatusQuery>({ max: QUERY_MEMO_ENTRIES });
+  const validate = (c: Context<AppEnv>): StatusQuery => {
+    const url = c.req.url;
+    let q = validated.get(url);
+    if (q === undefined) {
       const fields = queryFields(c);
       const parsed = getStatusSchema.safeParse(fields);
       if (!parsed.success) throw invalidInput(parsed.error);
-      const q = parsed.data;
       // Beyond the contract, and looked at only when the query names it: the contract's path does no more work.
       const detail = fields.detail !== undefined && detailWanted(fields);
+      q = { ...parsed.data, detail, limitKey: limit.keyOf(parsed.data) };
+      validated.set(url, q);
+    }
+    return q;
+  };
+
+  app.get(
+    "/get_status",
+    deps.scope.direct("/get_status", (c: Context<AppEnv>, id: string) => {
+      // With keys on: 401 before anything else, 403 once app_bundle_id is known to be valid, before the limit.
+      const grant = keys?.authenticate(c);
+      const q = validate(c);
       grant?.authorize(q.app_bundle_id);
       const answer = (row: StatusRow | null) => {
         if (!row || row.appBundleId !== q.app_bundle_id || row.apphudUserId !== q.apphud_user_id) throw videoNotFound();
-        return c.json(statusAnswer(row.state, row.resultUrl), 200);
+        return answerJson(id, statusAnswer(row.state, row.resultUrl));
       };
-      const limited = limit(q);
-      if (detail) return (limited ?? Promise.resolve()).then(() => read(q.video_id)).then((row) => detailed(c, q, row));
+      const limited = limit.count(q.limitKey);
+      if (q.detail) return (limited ?? Promise.resolve()).then(() => read(q.video_id)).then((row) => detailed(id, q, row));
       if (limited) return limited.then(() => read(q.video_id)).then(answer);
       // cachedStatus: undefined is "not known here" (read the database); null is "known not to exist".
       const cached = q.video_id > 0 ? videos.cachedStatus(q.video_id) : null;
@@ -109,16 +138,16 @@ export function registerStatusRoutes(app: OpenAPIHono<AppEnv>, deps: StatusDeps)
   );
 
   /** The contract's answer and, while the video is not final, where it stands (read fresh, not from the cache). */
-  async function detailed(c: Context<AppEnv>, q: { app_bundle_id: string; apphud_user_id: string }, row: StatusRow | null): Promise<Response> {
+  async function detailed(id: string, q: { app_bundle_id: string; apphud_user_id: string }, row: StatusRow | null): Promise<Response> {
     if (!row || row.appBundleId !== q.app_bundle_id || row.apphudUserId !== q.apphud_user_id) throw videoNotFound();
-    if (isFinal(row.state) || !deps.queueDetail) return c.json(statusAnswer(row.state, row.resultUrl), 200);
+    if (isFinal(row.state) || !deps.queueDetail) return answerJson(id, statusAnswer(row.state, row.resultUrl));
     const extra = await deps.queueDetail.of(row.id);
-    if (extra) return c.json({ ...statusAnswer(row.state, row.resultUrl), ...extra }, 200);
+    if (extra) return answerJson(id, { ...statusAnswer(row.state, row.resultUrl), ...extra });
     // Final by now (the cached row was up to a second behind): answer from a fresh read, not the stale copy.
     videos.changed(row.id);
     const fresh = await read(row.id);
     if (!fresh) throw videoNotFound();
-    return c.json(statusAnswer(fresh.state, fresh.resultUrl), 200);
+    return answerJson(id, statusAnswer(fresh.state, fresh.resultUrl));
   }
 }
 
