@@ -33,8 +33,11 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Runs `work` on a database bound to the held connection; statements on it run in order. */
-export type HeldConnection = <T>(work: (db: Db) => Promise<T>) => Promise<T>;
+/**
+ * Runs `work` on a database bound to the held connection (and that connection's own client, for a named
+ * prepared statement); statements on it run in order.
+ */
+export type HeldConnection = <T>(work: (db: Db, client: pg.PoolClient) => Promise<T>) => Promise<T>;
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
 // Any constant works; it only has to be the same in every instance so that migrations run one at a time.
@@ -115,9 +118,9 @@ function holdConnection(pool: pg.Pool): { run: HeldConnection; release(): void }
     held = null;
     h.client.release(broken ? true : undefined);
   };
-  const run = async <T>(h: Held, work: (db: Db) => Promise<T>): Promise<T> => {
+  const run = async <T>(h: Held, work: (db: Db, client: pg.PoolClient) => Promise<T>): Promise<T> => {
     try {
-      return await work(h.db);
+      return await work(h.db, h.client);
     } catch (e) {
       if (!isStatementError(e)) drop(h, true);
       throw e;

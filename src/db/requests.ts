@@ -2,6 +2,7 @@
 // status, the stored image of an i2v request, and the queue's counts. Reads and image inserts go through
 // drizzle's query builder; accepting is a call of the SQL function accept_videos (drizzle/0007), with parameters.
 import { count, eq, inArray, sql, type SQL } from "drizzle-orm";
+import type pg from "pg";
 import type { Database, Db } from "./client.ts";
 import { queueStats, videoImages, videos } from "./schema.ts";
 import { ACTIVE_STATES, type JobState } from "../domain/status.ts";
@@ -53,10 +54,29 @@ export interface JobImage {
  * them as null).
  */
 function acceptVideos(batch: NewVideo[], limits: InsertLimits): SQL {
-  const payload = JSON.stringify(
+  return sql`select video_id, refused from accept_videos(${acceptPayload(batch)}::jsonb, ${limits.maxActivePerUser}, ${limits.maxQueueDepth}, ${limits.deadlineMinutes}) order by ord`;
+}
+
+/** The batch as accept_videos reads it. */
+function acceptPayload(batch: NewVideo[]): string {
+  return JSON.stringify(
     batch.map((v, i) => ({ o: i, a: v.appBundleId, u: v.apphudUserId, ip: v.clientIp, k: v.kind, p: v.prompt, s: v.settings ?? undefined, cb: v.callbackUrl ?? undefined })),
   );
-  return sql`select video_id, refused from accept_videos(${payload}::jsonb, ${limits.maxActivePerUser}, ${limits.maxQueueDepth}, ${limits.deadlineMinutes}) order by ord`;
+}
+
+/**
+ * The same call as acceptVideos, as a named prepared statement on the held connection: PostgreSQL parses and
+ * plans it once per connection instead of once per batch (an unnamed statement is parsed and planned again
+ * each time), on the serial path every group-commit batch takes. PGlite and transactions use acceptVideos.
+ */
+const ACCEPT_STATEMENT = {
+  name: "accept_videos",
+  text: "select video_id, refused from accept_videos($1::jsonb, $2, $3, $4) order by ord",
+};
+
+async function acceptPrepared(client: pg.PoolClient, batch: NewVideo[], limits: InsertLimits): Promise<InsertOutcome[]> {
+  const values = [acceptPayload(batch), limits.maxActivePerUser, limits.maxQueueDepth, limits.deadlineMinutes];
+  return decide(batch, (await client.query<Row>({ ...ACCEPT_STATEMENT, values })).rows);
 }
 
 /** One row of accept_videos. */
@@ -68,7 +88,10 @@ function toOutcome(r: Row): InsertOutcome {
 }
 
 async function accept(db: Db, batch: NewVideo[], limits: InsertLimits): Promise<InsertOutcome[]> {
-  const decided = await rows(db, acceptVideos(batch, limits));
+  return decide(batch, await rows(db, acceptVideos(batch, limits)));
+}
+
+function decide(batch: NewVideo[], decided: Row[]): InsertOutcome[] {
   if (decided.length !== batch.length) throw new Error(`accept_videos decided ${decided.length} of ${batch.length} requests`);
   return decided.map(toOutcome);
 }
@@ -99,7 +122,7 @@ export function createRequestQueries(database: Pick<Database, "db" | "held">) {
      */
     async insertBatch(batch: NewVideo[], limits: InsertLimits): Promise<InsertOutcome[]> {
       // Text only: one statement, committed on its own (the function holds the insert lock until then).
-      if (!batch.some((v) => v.image)) return held ? held((h) => accept(h, batch, limits)) : accept(db, batch, limits);
+      if (!batch.some((v) => v.image)) return held ? held((_, client) => acceptPrepared(client, batch, limits)) : accept(db, batch, limits);
       // With images: the rows and their images commit together.
       return db.transaction((tx) => acceptWithImages(tx, batch, limits));
     },

@@ -35,6 +35,20 @@ if (process.env.TEST_DATABASE_URL) describe("held connection [postgres]", () => 
     expect(seen?.pid).toBe(pid);
   });
 
+  test("every text-only batch reuses one named prepared statement on the held connection", async () => {
+    const held = fresh.database.held!;
+    const repo = createVideoRepository(fresh.database);
+    for (const user of ["prepared-1", "prepared-2", "prepared-3"]) expect((await repo.insertBatch([v(user)], limits))[0]!.ok).toBe(true);
+    const prepared = await held((db) =>
+      db.execute<{ statement: string; runs: string }>(
+        sql`select statement, (generic_plans + custom_plans)::text as runs from pg_prepared_statements where name = 'accept_videos'`,
+      ),
+    );
+    expect(prepared.rows).toHaveLength(1);
+    expect(prepared.rows[0]!.statement).toContain("accept_videos($1::jsonb");
+    expect(Number(prepared.rows[0]!.runs)).toBeGreaterThanOrEqual(3);
+  });
+
   test("a statement that fails keeps the held connection", async () => {
     const held = fresh.database.held!;
     const pid = await backendPid(held);
