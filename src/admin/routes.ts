@@ -14,7 +14,9 @@ import { renderPage, NOTICES } from "./page.tsx";
 import { findAccount, loadView, type AdminDeps } from "./view.ts";
 
 /** The paths under the request scope, auth and the origin check (app.ts scopes them too). */
-export const ADMIN_PATHS = ["/admin", "/admin/*"];
+// One pattern: Hono's "/admin/*" also matches "/admin" itself, and a second pattern for it would run the
+// middleware (and the request scope: a second id and log line) twice on the page.
+export const ADMIN_PATHS = ["/admin/*"];
 
 // The page and its answers are the operator's alone: never cached, never framed, nothing loaded from elsewhere.
 const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {

@@ -48,6 +48,14 @@ describeEachDatabase("operator page", (db) => {
     expect(f.logLines.join("\n")).not.toContain(PASSWORD);
   });
 
+  test("a page request and an action each leave exactly one request log line, with the id they answered", async () => {
+    const f = await setup();
+    const page = await f.app.request("/admin", { headers: AUTH });
+    const action = await post(f, "/admin/jobs/999999/requeue");
+    const lines = f.logLines.map((l) => JSON.parse(l) as { msg: string; request_id: string; path: string }).filter((l) => l.msg === "request");
+    expect(lines.map((l) => l.request_id)).toEqual([page.headers.get("x-request-id")!, action.headers.get("x-request-id")!]);
+  });
+
   test("shows the accounts (masked), their state, credits, slots and lease holder, the queue by state and the recent failures", async () => {
     const f = await setup();
     const { failedId, moderatedId } = await seed(f);

@@ -21,6 +21,26 @@ describe("GET /get_status video_id", () => {
     expect(await res.text()).toBe('{"status":"Generating"}');
   });
 
+  test("asked again and again through differently written query strings, answers each as if it were the first", async () => {
+    const { app } = buildApp(db());
+    const owner = uniqueOwner();
+    const other = uniqueOwner("com.example.other");
+    const id = await created(app, owner);
+    const q = (pairs: [string, string][]) => `/get_status?${new URLSearchParams(pairs)}`;
+    const mine: [string, string][] = [["video_id", String(id)], ["app_bundle_id", owner.app_bundle_id], ["apphud_user_id", owner.apphud_user_id]];
+    const urls: [string, number][] = [
+      [q(mine), 200],
+      [q([...mine].reverse()), 200],
+      [q([...mine, ["pad", "x".repeat(5000)]]), 200],
+      [q([["video_id", String(id)], ["app_bundle_id", owner.app_bundle_id], ["apphud_user_id", other.apphud_user_id]]), 404],
+      [q([["video_id", String(id)], ["app_bundle_id", other.app_bundle_id], ["apphud_user_id", owner.apphud_user_id]]), 404],
+      [q([["video_id", "abc"], ["app_bundle_id", owner.app_bundle_id], ["apphud_user_id", owner.apphud_user_id]]), 400],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const [url, status] of urls) expect((await app.request(url)).status, `${url.slice(0, 120)} (round ${round})`).toBe(status);
+    }
+  });
+
   test("refuses a missing video_id with 400 naming video_id", async () => {
     const { app } = buildApp(db());
     await expectInvalid(await app.request(`/get_status?${new URLSearchParams(uniqueOwner())}`), "video_id");

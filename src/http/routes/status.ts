@@ -22,8 +22,9 @@ import { answerJson, type RequestScope } from "../scope.ts";
 import type { StatusRow } from "../../db/videos.ts";
 import type { QueueDetail } from "../../db/queue-position.ts";
 
-/** Distinct valid query strings kept validated (a few hundred bytes each). */
+/** Distinct valid query strings kept validated, and their characters in all (a poll's URL is about 100). */
 const QUERY_MEMO_ENTRIES = 10_000;
+const QUERY_MEMO_CHARS = 2_000_000;
 
 /** get_status's query as validated, with what the handler derives from it once. */
 interface StatusQuery {
@@ -101,7 +102,12 @@ export function registerStatusRoutes(app: OpenAPIHono<AppEnv>, deps: StatusDeps)
   // An app polls with the same query string until its video is done: the query as validated (and its limit
   // key) is kept by that string, so a repeat is neither parsed nor validated again. Only valid queries are
   // kept; the schema's answer for a string never changes.
-  const validated = new LRUCache<string, StatusQuery>({ max: QUERY_MEMO_ENTRIES });
+  const validated = new LRUCache<string, StatusQuery>({
+    max: QUERY_MEMO_ENTRIES,
+    // Bounded by the strings' length too: extra parameters are allowed, so a caller could send long ones.
+    maxSize: QUERY_MEMO_CHARS,
+    sizeCalculation: (_, url) => url.length,
+  });
   const validate = (c: Context<AppEnv>): StatusQuery => {
     const url = c.req.url;
     let q = validated.get(url);
