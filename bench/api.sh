@@ -299,7 +299,7 @@ PEAK_MB=$(MB "$(( RSS_MAX > HWM ? RSS_MAX : HWM ))")
 cat <<EOF
 == API benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, bun $(bun --version), wrk -t2 -c32 -d5s, PostgreSQL at $PGHOST:$PGPORT
    machine before the run: $QUIET, load average $LOADAVG
-   measured tree: $SERVICE_DIR ($(git -C "$SERVICE_DIR" rev-parse --short HEAD 2>/dev/null || echo "no git")$( [ -n "$(git -C "$SERVICE_DIR" status --porcelain -- src 2>/dev/null)" ] && echo ", src/ has uncommitted changes"))
+   measured tree: $SERVICE_DIR ($(git -C "$SERVICE_DIR" rev-parse --short HEAD 2>/dev/null || echo "no git")$( [ -n "$(git -C "$SERVICE_DIR" status --porcelain -- src drizzle 2>/dev/null)" ] && echo ", src/ or drizzle/ has uncommitted changes"))
 -- reference apps (../shared/bench/baselines.sh, this run)$FASTAPI_NOTE
 $(grep -v NOTICE "$WORK/baselines.txt")
 -- ours (bun src/main.ts, GENERATOR=none, limits at $BIG, a fresh database $DB for each start; medians of $PAIRS rounds)

@@ -1,6 +1,7 @@
 // The API side of the videos table: accepting requests (group-committed, limits enforced exactly), reading a
 // status, the stored image of an i2v request, and the queue's counts. Reads and image inserts go through
-// drizzle's query builder; accepting is a call of the SQL function accept_videos (drizzle/0007), with parameters.
+// drizzle's query builder; accepting is a call of the SQL function accept_videos (drizzle/0009), with parameters:
+// the only way rows enter `videos` (it keeps queue_stats' count of them).
 import { count, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type pg from "pg";
 import type { Database, Db } from "./client.ts";

@@ -83,7 +83,10 @@ export const videoImages = pgTable("video_images", {
   height: integer("height").notNull(),
 });
 
-/** Counters kept exact by triggers, so limits never count rows on the hot path. */
+/**
+ * Counters kept exact in the database, so limits never count rows on the hot path: accept_videos adds the rows
+ * it inserts (it is the only way rows enter `videos`), triggers follow every update and delete.
+ */
 export const queueStats = pgTable("queue_stats", {
   id: integer("id").primaryKey(),
   /** Jobs not yet handed to Pixverse: queued + submitting. */

@@ -43,6 +43,26 @@ describeEachDatabase("video repository", (db) => {
     expect((await repo.insertBatch([v("e"), v("f")], limits)).every((o) => o.ok)).toBe(true);
   });
 
+  test("the queue-depth counter equals the waiting rows after accepted, partly refused and wholly refused batches", async () => {
+    const repo = createVideoRepository(db());
+    const limits = { maxActivePerUser: 1, maxQueueDepth: 4, deadlineMinutes: 30 };
+    const waitingRows = async () =>
+      (await db().db.execute<{ n: number }>(sql`select count(*)::int as n from videos where state in ('queued', 'submitting')`)).rows[0]!.n;
+    const batches = [
+      [v("a"), v("a"), v("b")], // one refused for its user
+      [{ ...v("c"), kind: "i2v" as const, image: { bytes: new Uint8Array([1, 2]), type: "png" as const, width: 1, height: 1 } }],
+      [v("a"), v("b")], // both refused for their users
+      [v("d"), v("e")], // the last place, then the queue is full
+    ];
+    const decided: string[][] = [];
+    for (const batch of batches) {
+      decided.push((await repo.insertBatch(batch, limits)).map((o) => (o.ok ? "ok" : o.limit)));
+      expect(await repo.queueDepth()).toBe(await waitingRows());
+    }
+    expect(decided).toEqual([["ok", "active_videos_per_user", "ok"], ["ok"], ["active_videos_per_user", "active_videos_per_user"], ["ok", "queue_depth"]]);
+    expect(await repo.queueDepth()).toBe(4);
+  });
+
   test("jobs not yet final are counted by state, and finished ones not at all", async () => {
     const repo = createVideoRepository(db());
     const limits = { maxActivePerUser: 100, maxQueueDepth: 100, deadlineMinutes: 30 };
