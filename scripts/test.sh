@@ -8,6 +8,6 @@ ensure_chromium
 ensure_apt /usr/bin/Xvfb xvfb
 # Browser and process suites start Chromium and servers; every wait inside them is bounded.
 # Two files at a time, each in its own worker process: the suites mostly wait (browsers, child processes, the
-# database), so two halve the wall time on a 2-core machine (19 min → 10 min); every suite makes its own
-# databases, ports and temp folders, so they do not meet.
+# database), so two take about half the wall time on a 2-core machine (here 19 min → 10 min on an idle
+# machine); every suite makes its own databases, ports and temp folders, so they do not meet.
 exec bun test --timeout 60000 --parallel=2 "$@"
