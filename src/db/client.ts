@@ -1,8 +1,6 @@
 // Opens the database: PostgreSQL through `pg` when a URL is given, otherwise an embedded PGlite directory.
 // Both are driven through drizzle with the same schema and the same migrations in drizzle/.
-import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -12,6 +10,7 @@ import { sql } from "drizzle-orm";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import pg from "pg";
 import * as schema from "./schema.ts";
+import { startPglite } from "./pglite-template.ts";
 
 /**
  * What `execute` gives back on either driver: node-postgres's QueryResult and PGlite's Results both carry the
@@ -49,12 +48,14 @@ export interface OpenOptions {
   /** PGlite data directory; absent with no URL → in memory (tests). */
   dataDir?: string;
   poolSize?: number;
+  /** Where the dump new PGlite clusters are made from is kept (pglite-template.ts); absent: the system's temporary folder. */
+  pgliteTemplateDir?: string;
 }
 
 /** Open and migrate. Several instances may start at once: migrations are serialized by an advisory lock. */
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.url) return openPostgres(options.url, options.poolSize ?? 10);
-  return openPglite(options.dataDir);
+  return openPglite(options.dataDir, options.pgliteTemplateDir);
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
@@ -146,9 +147,8 @@ function isStatementError(e: unknown): boolean {
   return e instanceof pg.DatabaseError && !isDatabaseUnavailable(e);
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Database> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const client = dataDir ? new PGlite(dataDir) : new PGlite();
+async function openPglite(dataDir: string | undefined, templateDir: string | undefined): Promise<Database> {
+  const client = await startPglite(dataDir, templateDir);
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
   return { db, kind: "pglite", close: () => client.close() };
