@@ -36,8 +36,11 @@ async function isGzip(file: string): Promise<boolean> {
   return head[0] === 0x1f && head[1] === 0x8b;
 }
 
+/** The dump the first test makes; the last test reuses it rather than initialise one more cluster. */
+let madeTemplates = "";
+
 test("the first new cluster is dumped, and the next new ones, in memory or in a directory, are loaded from that dump", async () => {
-  const templates = await tempDir("pglite-template-");
+  const templates = (madeTemplates = await tempDir("pglite-template-"));
   const file = templateFile(templates);
   expect(await Bun.file(file).exists()).toBe(false);
 
@@ -73,7 +76,7 @@ test("a damaged dump is made again, and the new cluster opens as if there had be
 });
 
 test("a data directory that holds a database is opened as it is, never replaced by the dump", async () => {
-  const templates = await tempDir("pglite-template-");
+  const templates = madeTemplates || (await tempDir("pglite-template-"));
   const dataDir = join(await tempDir("pglite-data-"), "pglite");
   const first = await openDatabase({ dataDir, pgliteTemplateDir: templates });
   expect(await acceptsARequest(first, "u1")).toBe(1);
