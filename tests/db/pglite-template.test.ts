@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import { templateFile } from "../../src/db/pglite-template.ts";
+import { int, rows } from "../../src/db/sql-rows.ts";
 
 // A cluster initialised without a dump takes several seconds on a small machine.
 setDefaultTimeout(60_000);
@@ -25,10 +26,9 @@ async function tempDir(prefix: string): Promise<string> {
 /** The migrated schema is there and takes a request: the accept function answers with an id. */
 async function acceptsARequest(database: Database, user: string): Promise<number> {
   const batch = JSON.stringify([{ o: 0, a: "com.example.app", u: user, ip: null, k: "t2v", p: "a cat" }]);
-  const result = await database.db.execute(sql`select video_id from accept_videos(${batch}::jsonb, 10, 100, 30)`);
-  const rows = (result as unknown as { rows: { video_id: number | string | null }[] }).rows;
-  expect(rows).toHaveLength(1);
-  return Number(rows[0]!.video_id);
+  const answered = await rows(database.db, sql`select video_id from accept_videos(${batch}::jsonb, 10, 100, 30)`);
+  expect(answered).toHaveLength(1);
+  return int(answered[0]!.video_id);
 }
 
 async function isGzip(file: string): Promise<boolean> {
