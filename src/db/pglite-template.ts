@@ -14,8 +14,11 @@ import { PGlite } from "@electric-sql/pglite";
 /** Where dumps are kept unless the caller names a folder (tests do). */
 export const DEFAULT_TEMPLATE_DIR = join(tmpdir(), "pixverse-api");
 
-/** The installed PGlite's version: a dump is only loaded by the PGlite that made it. */
-function pgliteVersion(): string {
+/** The installed PGlite's version: a dump is only loaded by the PGlite that made it. Read once, when first needed. */
+let installedVersion: string | undefined;
+const pgliteVersion = (): string => (installedVersion ??= readPgliteVersion());
+
+function readPgliteVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.resolve("@electric-sql/pglite")));
   for (let up = 0; up < 5; up++, dir = dirname(dir)) {
     try {
