@@ -1,6 +1,8 @@
 // Opens the database: PostgreSQL through `pg` when a URL is given, otherwise an embedded PGlite directory.
 // Both are driven through drizzle with the same schema and the same migrations in drizzle/.
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -10,7 +12,7 @@ import { sql } from "drizzle-orm";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import pg from "pg";
 import * as schema from "./schema.ts";
-import { startPglite } from "./pglite-template.ts";
+import { startPglite, templateFile, type TemplateOptions } from "./pglite-template.ts";
 
 /**
  * What `execute` gives back on either driver: node-postgres's QueryResult and PGlite's Results both carry the
@@ -148,10 +150,33 @@ function isStatementError(e: unknown): boolean {
 }
 
 async function openPglite(dataDir: string | undefined, templateDir: string | undefined): Promise<Database> {
-  const client = await startPglite(dataDir, templateDir);
+  const client = await startPglite(dataDir, pgliteTemplate(templateDir));
   const db = drizzlePglite(client, { schema });
+  // Nothing to do for a cluster made from the dump (it holds these migrations); an existing directory may need some.
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
   return { db, kind: "pglite", close: () => client.close() };
+}
+
+const migratePgliteClient = (client: PGlite) => migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+
+/** New PGlite clusters come migrated from a dump made with these migrations (src/db/pglite-template.ts). */
+function pgliteTemplate(dir: string | undefined): TemplateOptions {
+  return { dir, prepare: { key: migrationsDigest(), run: migratePgliteClient } };
+}
+
+/** Where the dump of migrated clusters is kept (for tests). */
+export const pgliteTemplateFile = (dir?: string): string => templateFile(pgliteTemplate(dir));
+
+let digest: string | undefined;
+/** The migrations' content, named: a changed or added migration makes a new dump. Read once, when first needed. */
+function migrationsDigest(): string {
+  if (digest === undefined) {
+    const hasher = new Bun.CryptoHasher("sha256");
+    hasher.update(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`));
+    for (const name of readdirSync(MIGRATIONS_FOLDER).filter((n) => n.endsWith(".sql")).sort()) hasher.update(readFileSync(`${MIGRATIONS_FOLDER}/${name}`));
+    digest = hasher.digest("hex").slice(0, 16);
+  }
+  return digest;
 }
 
 /** A cheap round trip, for readiness. */

@@ -1,12 +1,12 @@
-// New PGlite clusters come from a dump of a freshly initialised one (src/db/pglite-template.ts): made once,
+// New PGlite clusters come from a dump of a freshly initialised and migrated one (src/db/pglite-template.ts): made once,
 // loaded after that, made again when damaged, and never laid over a data directory that holds a database.
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
-import { openDatabase, type Database } from "../../src/db/client.ts";
-import { templateFile } from "../../src/db/pglite-template.ts";
+import { PGlite } from "@electric-sql/pglite";
+import { openDatabase, pgliteTemplateFile, type Database } from "../../src/db/client.ts";
 import { int, rows } from "../../src/db/sql-rows.ts";
 
 // A cluster initialised without a dump takes several seconds on a small machine.
@@ -41,7 +41,7 @@ let madeTemplates = "";
 
 test("the first new cluster is dumped, and the next new ones, in memory or in a directory, are loaded from that dump", async () => {
   const templates = (madeTemplates = await tempDir("pglite-template-"));
-  const file = templateFile(templates);
+  const file = pgliteTemplateFile(templates);
   expect(await Bun.file(file).exists()).toBe(false);
 
   const first = await openDatabase({ pgliteTemplateDir: templates });
@@ -49,6 +49,10 @@ test("the first new cluster is dumped, and the next new ones, in memory or in a 
   await first.close();
   expect(await isGzip(file)).toBe(true);
   const made = await stat(file);
+  // The dump holds the migrated schema: a cluster loaded from it has the videos table before anything migrates it.
+  const raw = new PGlite({ loadDataDir: new Blob([Bun.gunzipSync(await Bun.file(file).bytes())]) });
+  expect((await raw.query<{ t: string | null }>("select to_regclass('public.videos')::text as t")).rows[0]!.t).toBe("videos");
+  await raw.close();
 
   const inMemory = await openDatabase({ pgliteTemplateDir: templates });
   const inDirectory = await openDatabase({ dataDir: join(await tempDir("pglite-data-"), "pglite"), pgliteTemplateDir: templates });
@@ -64,7 +68,7 @@ test("the first new cluster is dumped, and the next new ones, in memory or in a 
 
 test("a damaged dump is made again, and the new cluster opens as if there had been none", async () => {
   const templates = await tempDir("pglite-template-");
-  const file = templateFile(templates);
+  const file = pgliteTemplateFile(templates);
   await Bun.write(file, "not a dump");
   const dataDir = join(await tempDir("pglite-data-"), "pglite");
 
@@ -81,7 +85,7 @@ test("a data directory that holds a database is opened as it is, never replaced 
   const first = await openDatabase({ dataDir, pgliteTemplateDir: templates });
   expect(await acceptsARequest(first, "u1")).toBe(1);
   await first.close();
-  expect(await Bun.file(templateFile(templates)).exists()).toBe(true);
+  expect(await Bun.file(pgliteTemplateFile(templates)).exists()).toBe(true);
 
   const again = await openDatabase({ dataDir, pgliteTemplateDir: templates });
   // The first video is still there: the next id follows it.

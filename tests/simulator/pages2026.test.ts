@@ -124,7 +124,7 @@ describe("2026 sign-in", () => {
     await promo.waitFor({ state: "hidden" });
     expect(await coveredByModal(page, "form button[type=submit]")).toBe(false);
     const answer = page.waitForResponse(isApiCall("/login"));
-    await loginButton.click({ timeout: BLOCKED_CLICK_MS });
+    await loginButton.click({ timeout: WAIT_MS });
     expect(((await (await answer).json()) as { ErrCode: number }).ErrCode).not.toBe(0);
     await page.reload();
     await promo.waitFor();
@@ -278,7 +278,7 @@ describe("2026 creation page", () => {
     expect(sent).toEqual([]);
     await closePromo(page);
     const answer = page.waitForResponse(isApiCall("/video/t2v"));
-    await createButton(page).click({ timeout: BLOCKED_CLICK_MS });
+    await createButton(page).click({ timeout: WAIT_MS });
     expect(((await (await answer).json()) as { ErrCode: number }).ErrCode).toBe(0);
   });
 
