@@ -54,8 +54,12 @@ async function startGenerator(config: Config, logger: Logger, metrics: Metrics):
   }
   if (config.demo) {
     const { startSimulator } = await import("./simulator/server.ts");
+    // With SIM_PORT=0 a restarted demo asks for its last port: the URLs of the videos it finished point there.
+    const portFile = join(config.DATA_DIR, "simulator", "port");
+    const lastPort = config.SIM_PORT === 0 ? Number((await Bun.file(portFile).text().catch(() => "")).trim()) || 0 : 0;
     const sim = await startSimulator({
-      port: config.SIM_PORT,
+      port: config.SIM_PORT || lastPort,
+      portIsPreferred: config.SIM_PORT === 0,
       generationMs: config.SIM_GENERATION_MS,
       ui: config.SIM_UI,
       email: DEMO_ACCOUNT.email,
@@ -64,6 +68,7 @@ async function startGenerator(config: Config, logger: Logger, metrics: Metrics):
       stateFile: join(config.DATA_DIR, "simulator", "state.json"),
       logger: logger.child({ component: "simulator" }),
     });
+    if (config.SIM_PORT === 0) await Bun.write(portFile, `${sim.port}\n`);
     const banner = [
       "==================================================================",
       " DEMO MODE: no EMAIL/PASSWORD set, so videos come from the bundled",

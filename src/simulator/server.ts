@@ -13,6 +13,8 @@ import { SimState } from "./state.ts";
 export interface SimulatorOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
+  /** `port` is only a wish: when it is taken, any free port (a restarted demo asks for its last one). */
+  portIsPreferred?: boolean;
   hostname?: string;
   /** Base generation time; each video takes it ±20 % (×10 with `[sim:slow]`). Default 4000. */
   generationMs?: number;
@@ -106,7 +108,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const persistence: StatePersistence | null = options.stateFile ? persistState(state, options.stateFile, logger) : null;
   const app = createSimulatorApp({ state, assets: await loadAssets(), logger });
   const hostname = options.hostname ?? "127.0.0.1";
-  const server = Bun.serve({ port: options.port ?? 0, hostname, fetch: app.fetch });
+  const listen = (port: number) => Bun.serve({ port, hostname, fetch: app.fetch });
+  let server: ReturnType<typeof listen>;
+  try {
+    server = listen(options.port ?? 0);
+  } catch (e) {
+    if (!options.portIsPreferred || !options.port) throw e;
+    server = listen(0);
+  }
   const port = server.port ?? 0;
   // A wildcard address is not one to browse to; name the loopback instead.
   const shown = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;

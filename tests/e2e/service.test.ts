@@ -268,7 +268,16 @@ describe("the service as a process", () => {
         process.kill(pid, "SIGKILL");
       } catch {}
     }
+    const simulatorUrl = (s: ServiceProcess) => s.logs().find((l) => typeof l.simulator_url === "string")?.simulator_url;
+    const before = simulatorUrl(first);
+    expect(before).toBeString();
     const second = await launch(env);
-    for (const id of ids) expect((await finalStatus(second, id, 60_000)).url).toBeString();
+    // The restarted demo's simulator is back on its port, so URLs answered before the restart still load.
+    expect(simulatorUrl(second)).toBe(before);
+    for (const id of ids) {
+      const url = (await finalStatus(second, id, 60_000)).url!;
+      expect(url.startsWith(`${before}/`), url).toBe(true);
+      expect((await fetch(url)).status).toBe(200);
+    }
   }, 120_000);
 });
