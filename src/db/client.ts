@@ -151,17 +151,20 @@ function isStatementError(e: unknown): boolean {
 
 async function openPglite(dataDir: string | undefined, templateDir: string | undefined): Promise<Database> {
   const client = await startPglite(dataDir, pgliteTemplate(templateDir));
-  const db = drizzlePglite(client, { schema });
   // Nothing to do for a cluster made from the dump (it holds these migrations); an existing directory may need some.
-  await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  const db = await migratedPglite(client);
   return { db, kind: "pglite", close: () => client.close() };
 }
 
-const migratePgliteClient = (client: PGlite) => migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+async function migratedPglite(client: PGlite) {
+  const db = drizzlePglite(client, { schema });
+  await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  return db;
+}
 
 /** New PGlite clusters come migrated from a dump made with these migrations (src/db/pglite-template.ts). */
 function pgliteTemplate(dir: string | undefined): TemplateOptions {
-  return { dir, prepare: { key: migrationsDigest(), run: migratePgliteClient } };
+  return { dir, prepare: { key: migrationsDigest(), run: async (client) => void (await migratedPglite(client)) } };
 }
 
 /** Where the dump of migrated clusters is kept (for tests). */

@@ -83,14 +83,14 @@ export async function startPglite(dataDir: string | undefined, options: Template
  * dump is removed). Unpacked here rather than by PGlite, whose inflate failures escape its own promise.
  */
 async function readTemplate(file: string): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  let packed: Uint8Array;
+  let packed: Uint8Array<ArrayBuffer>;
   try {
     packed = await Bun.file(file).bytes();
   } catch {
     return undefined;
   }
   try {
-    return Bun.gunzipSync(packed as Uint8Array<ArrayBuffer>) as Uint8Array<ArrayBuffer>;
+    return Bun.gunzipSync(packed);
   } catch {
     removeQuietly(file);
     return undefined;
