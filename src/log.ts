@@ -264,17 +264,35 @@ function sinkDestination(sink: LogSink): DestinationStream {
 
 const EMPTY: Fields = Object.freeze({}) as Fields;
 
+/** The request line's own members: a binding of the same name is left out of that line. */
+const REQUEST_LINE_KEYS = new Set(["level", "time", "request_id", "method", "path", "status", "duration_ms", "msg"]);
+
+function renamesAny(fields: Fields, bound: Fields): boolean {
+  for (const key in fields) if (Object.hasOwn(bound, key)) return true;
+  return false;
+}
+
+// Each key appears once in a line: a child's binding replaces its parent's of the same name, and a line's own
+// field replaces a binding (pino itself would write both, and readers of JSON disagree on which one counts).
 class PinoAdapter implements Logger {
   private readonly min: number;
+  /** The child bindings as JSON members (`,"a":1,"b":"x"`), for the request line (less the line's own keys). */
+  private readonly bindings: string;
+  /** The pino logger of this adapter's bindings. */
+  private readonly p: PinoLogger;
 
   constructor(
-    private readonly p: PinoLogger,
+    /** The logger without bindings: every child is made from it, with all its bindings at once. */
+    private readonly root: PinoLogger,
     private readonly level: LogLevel,
     private readonly destination: DestinationStream,
-    /** The child bindings as JSON members (`"a":1,"b":"x"`), for the request line. */
-    private readonly bindings: string,
+    /** The bindings, prepared (secret keys censored). */
+    private readonly bound: Fields = EMPTY,
   ) {
     this.min = RANK[level];
+    this.p = Object.keys(bound).length > 0 ? root.child(bound) : root;
+    const members = JSON.stringify(Object.fromEntries(Object.entries(bound).filter(([key]) => !REQUEST_LINE_KEYS.has(key)))).slice(1, -1);
+    this.bindings = members ? `,${members}` : "";
   }
 
   // Kept out of pino: on bench/api.sh pino's own call for this line cost 15-20 % of get_status's throughput.
@@ -294,25 +312,30 @@ class PinoAdapter implements Logger {
     this.destination.write(free ? text : scrubLine(text));
   }
 
-  // pino skips a disabled level before looking at the fields (its method is a no-op).
   debug(msg: string, fields?: Fields): void {
-    this.p.debug(fields ?? EMPTY, msg);
+    this.write("debug", msg, fields);
   }
   info(msg: string, fields?: Fields): void {
-    this.p.info(fields ?? EMPTY, msg);
+    this.write("info", msg, fields);
   }
   warn(msg: string, fields?: Fields): void {
-    this.p.warn(fields ?? EMPTY, msg);
+    this.write("warn", msg, fields);
   }
   error(msg: string, fields?: Fields): void {
-    this.p.error(fields ?? EMPTY, msg);
+    this.write("error", msg, fields);
+  }
+
+  /** Through the bound logger, unless the line's fields rename a binding: then the root writes them all, once. */
+  private write(level: "debug" | "info" | "warn" | "error", msg: string, fields: Fields | undefined): void {
+    // pino skips a disabled level before looking at the fields; so does this.
+    if (RANK[level] < this.min) return;
+    if (fields && this.p !== this.root && renamesAny(fields, this.bound)) this.root[level]({ ...this.bound, ...fields }, msg);
+    else this.p[level](fields ?? EMPTY, msg);
   }
 
   child(fields: Fields): Logger {
-    // Bindings are serialized once, here, without formatters.log: prepare them the same way.
-    const prepared = prepare(fields);
-    const members = JSON.stringify(prepared).slice(1, -1);
-    return new PinoAdapter(this.p.child(prepared), this.level, this.destination, members ? `${this.bindings},${members}` : this.bindings);
+    // Bindings are serialized once, when the child is made, without formatters.log: prepare them the same way.
+    return new PinoAdapter(this.root, this.level, this.destination, { ...this.bound, ...prepare(fields) });
   }
 
   enabled(level: LogLevel): boolean {
@@ -342,7 +365,7 @@ export function createLogger(level: LogLevel = "info", sink?: LogSink): Logger {
     },
     destination,
   );
-  return new PinoAdapter(p, level, destination, "");
+  return new PinoAdapter(p, level, destination);
 }
 
 /** A logger that writes nothing (tests that do not look at logs). */

@@ -86,6 +86,23 @@ test("child fields are merged into every line, a child's child keeps both, and t
   expect(parent).not.toHaveProperty("job_id");
 });
 
+test("a key bound by a child's child, or given again by the line, appears once in the line, with the latest value", () => {
+  const { lines, log, entries } = capture();
+  const client = log.child({ component: "sidecar", account: 0 }).child({ component: "sidecar-client" });
+  client.info("initialised", { pid: 42 });
+  client.warn("moved", { account: 1 });
+  client.child({ job_id: 3 }).request({ request_id: "r-1", method: "GET", path: "/x", status: 200, duration_ms: 1 });
+  log.child({ request_id: "bound", path: "/bound" }).request({ request_id: "r-2", method: "GET", path: "/y", status: 200, duration_ms: 1 });
+  const occurrences = (line: string, key: string) => line.split(`"${key}":`).length - 1;
+  for (const line of lines) for (const key of ["component", "account", "request_id", "path"]) expect(occurrences(line, key)).toBeLessThanOrEqual(1);
+  const [a, b, c, d] = entries();
+  expect(a).toMatchObject({ component: "sidecar-client", account: 0, pid: 42 });
+  expect(b).toMatchObject({ component: "sidecar-client", account: 1, msg: "moved" });
+  expect(c).toMatchObject({ component: "sidecar-client", account: 0, job_id: 3, request_id: "r-1" });
+  expect(d).toMatchObject({ request_id: "r-2", path: "/y" });
+  expect(occurrences(lines[0]!, "component")).toBe(1);
+});
+
 describe("levels", () => {
   const all = (log: ReturnType<typeof capture>["log"]) => {
     log.debug("d");
