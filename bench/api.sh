@@ -222,6 +222,8 @@ verdict() { awk -v r="$1" -v t="$2" -v op="$3" 'BEGIN { if (r == "n/a") print "n
 read -r B0 A0 <<<"$(ticks_machine)"; sleep 1; read -r B1 A1 <<<"$(ticks_machine)"
 QUIET=$(awk -v b=$((B1 - B0)) -v a=$((A1 - A0)) -v c="$(nproc)" 'BEGIN { printf "%.0f%% of %d cores busy in the second before the run", (a > 0 ? 100*b/a : 0), c }')
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+# What a commit costs on this server: the reference's text2video waits for one per request (the ratio moves with it).
+COMMIT=$(bun "$BENCH/commit-latency.ts" "postgres://$PGUSER@$PGHOST:$PGPORT/postgres" 2>/dev/null) || COMMIT="commit probe failed"
 
 # ---------- 1. reference apps ----------
 say "preparing the reference apps in $REF"
@@ -299,6 +301,7 @@ PEAK_MB=$(MB "$(( RSS_MAX > HWM ? RSS_MAX : HWM ))")
 cat <<EOF
 == API benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, bun $(bun --version), wrk -t2 -c32 -d5s, PostgreSQL at $PGHOST:$PGPORT
    machine before the run: $QUIET, load average $LOADAVG
+   PostgreSQL, one connection, microseconds: $COMMIT (a one-row insert and its commit; select 1)
    measured tree: $SERVICE_DIR ($(git -C "$SERVICE_DIR" rev-parse --short HEAD 2>/dev/null || echo "no git")$( [ -n "$(git -C "$SERVICE_DIR" status --porcelain -- src drizzle 2>/dev/null)" ] && echo ", src/ or drizzle/ has uncommitted changes"))
 -- reference apps (../shared/bench/baselines.sh, this run)$FASTAPI_NOTE
 $(grep -v NOTICE "$WORK/baselines.txt")
