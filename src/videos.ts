@@ -39,17 +39,28 @@ export interface VideoServiceOptions {
 }
 
 const IDEMPOTENCY_PURGE_EVERY_MS = 10 * 60_000;
+/** The most status reads in one statement. */
+const STATUS_READ_BATCH = 256;
 
 export function createVideoService(repo: VideoRepository, options: VideoServiceOptions): VideoService {
   const answerUrl = options.answerUrl;
+  // Reads that miss the cache share one statement per turn of the event loop (batcher.ts), as accepts share a
+  // commit: apps polling many videos cost a round trip per batch of polls, not one each.
+  const reads = createBatcher<number, StatusRow | null>(
+    async (ids) => {
+      const found = new Map((await repo.findStatuses(ids)).map((row) => [row.id, row]));
+      return ids.map((id) => found.get(id) ?? null);
+    },
+    { maxItems: STATUS_READ_BATCH, maxBytes: Number.POSITIVE_INFINITY, sizeOf: () => 0 },
+  );
   // A URL to answer differently from the recorded one (presigned) is made when the row is read, so a cached
   // row holds it for at most the cache's age of an unsettled row (statusMaxAgeMs).
   const load = answerUrl
     ? async (id: number) => {
-        const row = await repo.findStatus(id);
+        const row = await reads.add(id);
         return row?.resultUrl ? { ...row, resultUrl: answerUrl(row.resultUrl) } : row;
       }
-    : (id: number) => repo.findStatus(id);
+    : (id: number) => reads.add(id);
   const cache = createStatusCache(load, {
     maxAgeMs: options.statusMaxAgeMs ?? 1000,
     maxEntries: options.statusCacheEntries ?? 200_000,

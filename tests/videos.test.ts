@@ -34,3 +34,34 @@ test("passes a video's settings through to the store, and stores none for a vide
   expect((await repo.findJob(a.ok ? a.id : -1))?.settings).toEqual({ model: "v6", seed: 0 });
   expect((await repo.findJob(b.ok ? b.id : -1))?.settings).toBeNull();
 });
+
+test("status reads that miss the cache together are one statement, each answered its own row or none", async () => {
+  const repo = createVideoRepository(fresh.database);
+  const statements: number[][] = [];
+  const counted = { ...repo, findStatuses: (ids: readonly number[]) => (statements.push([...ids]), repo.findStatuses(ids)) };
+  const videos = createVideoService(counted, { limits: { maxActivePerUser: 10, maxQueueDepth: 100, deadlineMinutes: 30 } });
+  const v = { appBundleId: "com.x", apphudUserId: "reads", clientIp: null, kind: "t2v" as const, prompt: "p" };
+  const [a, b] = await Promise.all([videos.create(v), videos.create({ ...v, apphudUserId: "reads-2" })]);
+  const ids = [a.ok ? a.id : -1, b.ok ? b.id : -1];
+  const missing = 999_999;
+  const rows = await Promise.all([...ids, missing].map((id) => videos.status(id)));
+  expect(rows.map((r) => r?.apphudUserId ?? null)).toEqual(["reads", "reads-2", null]);
+  expect(statements).toEqual([[...ids, missing]]);
+  // Answered from the cache now: no statement.
+  await Promise.all(ids.map((id) => videos.status(id)));
+  expect(statements).toHaveLength(1);
+});
+
+test("a status read that fails fails every read of its statement, and the next reads still run", async () => {
+  const repo = createVideoRepository(fresh.database);
+  let fail = true;
+  const flaky = {
+    ...repo,
+    findStatuses: (ids: readonly number[]) => (fail ? Promise.reject(new Error("statement failed")) : repo.findStatuses(ids)),
+  };
+  const videos = createVideoService(flaky, { limits: { maxActivePerUser: 10, maxQueueDepth: 100, deadlineMinutes: 30 } });
+  const failed = await Promise.all([1, 2].map((id) => videos.status(id).then(() => "answered", (e: Error) => e.message)));
+  expect(failed).toEqual(["statement failed", "statement failed"]);
+  fail = false;
+  expect((await videos.status(1))?.id).toBe(1);
+});

@@ -136,6 +136,14 @@ export function createRequestQueries(database: Pick<Database, "db" | "held">) {
       return found ?? null;
     },
 
+    /** The rows of `ids` in one statement, in no particular order; an id with no row is left out. */
+    async findStatuses(ids: readonly number[]): Promise<StatusRow[]> {
+      return db
+        .select({ id: videos.id, appBundleId: videos.appBundleId, apphudUserId: videos.apphudUserId, state: videos.state, resultUrl: videos.resultUrl })
+        .from(videos)
+        .where(inArray(videos.id, [...ids]));
+    },
+
     async loadImage(id: number): Promise<JobImage | null> {
       const meta = { type: videoImages.type, width: videoImages.width, height: videoImages.height };
       const pglite = pgliteClientOf(db);
