@@ -116,6 +116,11 @@ export async function acceptWithImages(tx: Db, batch: NewVideo[], limits: Insert
 /** Requests and their images over an open database; on PostgreSQL, text-only batches use its held connection. */
 export function createRequestQueries(database: Pick<Database, "db" | "held">) {
   const { db, held } = database;
+  const findStatuses = (ids: readonly number[]): Promise<StatusRow[]> =>
+    db
+      .select({ id: videos.id, appBundleId: videos.appBundleId, apphudUserId: videos.apphudUserId, state: videos.state, resultUrl: videos.resultUrl })
+      .from(videos)
+      .where(inArray(videos.id, [...ids]));
   return {
     /**
      * Insert a batch of requests in one transaction (one commit for all: group commit), enforcing the
@@ -128,20 +133,12 @@ export function createRequestQueries(database: Pick<Database, "db" | "held">) {
       return db.transaction((tx) => acceptWithImages(tx, batch, limits));
     },
 
-    async findStatus(id: number): Promise<StatusRow | null> {
-      const [found] = await db
-        .select({ id: videos.id, appBundleId: videos.appBundleId, apphudUserId: videos.apphudUserId, state: videos.state, resultUrl: videos.resultUrl })
-        .from(videos)
-        .where(eq(videos.id, id));
-      return found ?? null;
-    },
-
     /** The rows of `ids` in one statement, in no particular order; an id with no row is left out. */
-    async findStatuses(ids: readonly number[]): Promise<StatusRow[]> {
-      return db
-        .select({ id: videos.id, appBundleId: videos.appBundleId, apphudUserId: videos.apphudUserId, state: videos.state, resultUrl: videos.resultUrl })
-        .from(videos)
-        .where(inArray(videos.id, [...ids]));
+    findStatuses,
+
+    async findStatus(id: number): Promise<StatusRow | null> {
+      const [found] = await findStatuses([id]);
+      return found ?? null;
     },
 
     async loadImage(id: number): Promise<JobImage | null> {
