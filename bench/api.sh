@@ -10,6 +10,8 @@
 #   3. the ratios against the targets: get_status ours/hello >= 0.60, text2video ours/fastify-pg >= 2.0, each the
 #      median of PAIRS (3) rounds in which the reference app (hello.ts, peer-fastify.ts, kept running) and ours
 #      are measured back to back;
+#      With LOG_LEVEL=info it then polls many videos: a 2 s burst of text2video from one user, then GET
+#      /get_status for a random one of them (bench/status-many.lua), where most reads miss the status cache;
 #   4. memory: ROUNDS rounds of 32 concurrent ~19 MiB PNG uploads to POST /image2video, the service's peak RSS
 #      (VmRSS sampled every 50 ms, and the kernel's VmHWM) against the target < 1024 MB.
 # Everything it starts is stopped, and its databases dropped, on exit. Bounded: the whole run is killed after
@@ -202,6 +204,21 @@ measure_ours() { # LABEL LOG_LEVEL → medians of PAIRS paired rounds: G_RPS P_R
     P_LINE="non-2xx=$NON2XX socket-errors=$SOCKERR p50=${P50}ms p99=${P99}ms; $CPU"
   done
   after=$(rows)
+  # Many videos polled (info only): the videos of one user, made in a 2 s burst, read at random.
+  M_LINE=""
+  if [ "$2" = info ]; then
+    local first last
+    first=$(( $(psql -qXtA -d "$DB" -c "select coalesce(max(id), 0) from videos") + 1 ))
+    WRK_SCRIPT="$BENCH/owner-post.lua" wrk -t2 -c32 -d2s -s "$BENCH/count.lua" "$BASE" >"$WORK/wrk-$label-owner-post.txt" 2>&1 || true
+    last=$(psql -qXtA -d "$DB" -c "select max(id) from videos where apphud_user_id = 'perf'")
+    if [ -n "$last" ] && [ "$last" -gt "$first" ]; then
+      export FIRST=$first LAST=$last
+      wrk_run "$label-status-many" "$BASE" "$BENCH/status-many.lua"
+      M_LINE="get_status over $(( last - first + 1 )) videos polled at random: $RPS rps, non-2xx=$NON2XX socket-errors=$SOCKERR p50=${P50}ms p99=${P99}ms; $CPU"
+    else
+      M_LINE="get_status over many videos: the burst of text2video made none"
+    fi
+  fi
   G_RPS=$(median <<<"$gets"); P_RPS=$(median <<<"$posts")
   G_RATIO=$(median <<<"$gratios"); P_RATIO=$(median <<<"$pratios")
   G_ROUNDS="${gratios# }"; P_ROUNDS="${pratios# }"
@@ -259,7 +276,7 @@ A_GET=$(num fastapi-asyncpg get_status); A_POST=$(num fastapi-asyncpg text2video
 start_refs
 say "measuring our service, LOG_LEVEL=info"
 measure_ours info info
-I_GET=$G_RPS I_POST=$P_RPS I_GLINE=$G_LINE I_PLINE=$P_LINE I_DURABLE=$P_DURABLE I_LINES=$L_LINES
+I_GET=$G_RPS I_POST=$P_RPS I_GLINE=$G_LINE I_PLINE=$P_LINE I_DURABLE=$P_DURABLE I_LINES=$L_LINES I_MANY=$M_LINE
 G_RATIO_I=$G_RATIO P_RATIO_I=$P_RATIO G_ROUNDS_I=$G_ROUNDS P_ROUNDS_I=$P_ROUNDS
 say "measuring our service, LOG_LEVEL=warn"
 measure_ours warn warn
@@ -311,6 +328,7 @@ ours(warn) get_status=$W_GET rps text2video=$W_POST rps   (LOG_LEVEL=warn)
   info get_status: $I_GLINE
   info text2video: $I_PLINE
   info text2video $I_DURABLE
+  info $I_MANY
   warn get_status: $W_GLINE
   warn text2video: $W_PLINE
   warn text2video $W_DURABLE
