@@ -21,12 +21,10 @@ const store = (db: ConstructorParameters<typeof PostgresRateLimitStore>[0], wind
 let keySeq = 0;
 const uniqueKey = () => `test:${process.pid}:${++keySeq}:${crypto.randomUUID()}`;
 
-/** A database whose every statement fails with `error` (what drizzle's builder chain sees first). */
+/** A database whose every statement fails with `error`. */
 const failingDb = (error: unknown) =>
   ({
-    insert: () => {
-      throw error;
-    },
+    execute: () => Promise.reject(error),
   }) as unknown as ConstructorParameters<typeof PostgresRateLimitStore>[0];
 
 describe("PostgresRateLimitStore when the database fails", () => {
@@ -95,6 +93,25 @@ describeEachDatabase("PostgresRateLimitStore", (db) => {
     await s.resetKey(key);
     expect(await s.get(key)).toBeUndefined();
     expect((await s.increment(key)).totalHits).toBe(1);
+    s.shutdown();
+  });
+
+  test("the increments of one turn are one statement, and a key counted twice in it gets consecutive counts", async () => {
+    let statements = 0;
+    const counting = new Proxy(db().db, {
+      get(target, name, receiver) {
+        if (name !== "execute") return Reflect.get(target, name, receiver);
+        return (query: Parameters<typeof target.execute>[0]) => (statements++, target.execute(query));
+      },
+    });
+    const s = store(counting, 60_000);
+    const [a, b] = [uniqueKey(), uniqueKey()];
+    expect((await s.increment(a)).totalHits).toBe(1);
+    expect(statements).toBe(1);
+    const turn = await Promise.all([s.increment(b), s.increment(a), s.increment(b), s.increment(a)]);
+    expect(turn.map((r) => r.totalHits)).toEqual([1, 2, 2, 3]);
+    expect(statements).toBe(2);
+    expect(turn[0]!.resetTime!.getTime()).toBe(turn[2]!.resetTime!.getTime());
     s.shutdown();
   });
 
