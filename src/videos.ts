@@ -51,7 +51,7 @@ export function createVideoService(repo: VideoRepository, options: VideoServiceO
       const found = new Map((await repo.findStatuses(ids)).map((row) => [row.id, row]));
       return ids.map((id) => found.get(id) ?? null);
     },
-    { maxItems: STATUS_READ_BATCH, maxBytes: Number.POSITIVE_INFINITY, sizeOf: () => 0 },
+    { maxItems: STATUS_READ_BATCH },
   );
   // A URL to answer differently from the recorded one (presigned) is made when the row is read, so a cached
   // row holds it for at most the cache's age of an unsettled row (statusMaxAgeMs).

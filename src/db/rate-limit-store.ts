@@ -39,11 +39,7 @@ export class PostgresRateLimitStore<E extends Env = Env> implements Store<E> {
   #windowMs = DEFAULT_WINDOW_MS;
   #purge: ReturnType<typeof setInterval> | undefined;
   #lastUnavailableReport = 0;
-  readonly #counts = createBatcher<string, ClientRateLimitInfo>((keys) => this.#count(keys), {
-    maxItems: COUNT_BATCH,
-    maxBytes: Number.POSITIVE_INFINITY,
-    sizeOf: () => 0,
-  });
+  readonly #counts = createBatcher<string, ClientRateLimitInfo>((keys) => this.#count(keys), { maxItems: COUNT_BATCH });
 
   constructor(
     private readonly db: Db,

@@ -37,7 +37,7 @@ test("requests received in the same turn of the event loop share the first batch
     while (performance.now() < until);
     return Promise.resolve(items);
   };
-  const b = createBatcher<number, number>(blockingCommit, { maxItems: 100, maxBytes: 1000, sizeOf: () => 0 });
+  const b = createBatcher<number, number>(blockingCommit, { maxItems: 100 });
   const first = [1, 2, 3].map((i) => b.add(i));
   expect(batches).toEqual([]);
   expect(await Promise.all(first)).toEqual([1, 2, 3]);
