@@ -1,6 +1,7 @@
 // Group commit: requests that arrive while a batch is being committed wait for the next batch, so one
 // transaction (one WAL flush) answers many requests. Under light load a batch is a single request. Status reads
-// that miss the cache are grouped the same way (src/videos.ts): one statement for many ids.
+// that miss the cache (src/videos.ts) and the shared rate-limit counts (rate-limit-store.ts) are grouped the same
+// way: one statement for many requests.
 //
 // An idle batcher sends its first batch on the next turn of the event loop, not at once: the requests already
 // received are read first and go in the same batch. Without that, a database that runs on this thread (PGlite,
