@@ -14,6 +14,7 @@ import {
   type Reply,
   type Request,
 } from "./protocol.ts";
+import { exitWhenSent, sendToParent } from "./to-parent.ts";
 import { errorMessage, within } from "./waits.ts";
 
 // The exit code when Chromium died under us (the parent logs it and starts a fresh sidecar).
@@ -28,8 +29,7 @@ let stopping = false;
 
 function send(message: ChildMessage): void {
   // Parsed on the way out too: a reply that does not fit the protocol is a bug here, not in the parent.
-  const checked = childMessageSchema.parse(message);
-  process.send?.(checked);
+  sendToParent(childMessageSchema.parse(message));
 }
 
 function replyError(id: number, code: string, message: string): void {
@@ -70,7 +70,8 @@ async function start(config: InitConfig): Promise<AccountPool> {
     (accounts) => send({ type: "state", accounts }),
     () => {
       log.error("Chromium is gone; exiting so the service starts a fresh sidecar");
-      process.exit(EXIT_BROWSER_GONE);
+      stopping = true;
+      void exitWhenSent(EXIT_BROWSER_GONE);
     },
   );
 }
@@ -139,7 +140,7 @@ async function shutdown(): Promise<void> {
 }
 
 function exitAfterShutdown(code: number): void {
-  void shutdown().finally(() => process.exit(code));
+  void shutdown().finally(() => exitWhenSent(code));
 }
 
 process.on("message", (raw: unknown) => {
@@ -158,7 +159,7 @@ process.on("message", (raw: unknown) => {
   handle(request).then(
     (reply) => {
       send({ type: "reply", id: request.id, reply });
-      if (reply.op === "shutdown") process.exit(0);
+      if (reply.op === "shutdown") void exitWhenSent(0);
     },
     (err: unknown) => {
       const code = err instanceof WireFailure ? err.code : WIRE_ERRORS.internal;

@@ -4,6 +4,7 @@
 // that `init` names (the test's own temporary DATA_DIR).
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { exitWhenSent, sendToParent } from "../../src/sidecar/to-parent.ts";
 
 function countRun(sessionDir: string): number {
   mkdirSync(sessionDir, { recursive: true });
@@ -24,7 +25,7 @@ const account = (state: string, detail?: string) => ({
   ...(state === "ready" ? { credits: 480 } : {}),
   ...(detail ? { detail } : {}),
 });
-const send = (m: unknown) => process.send!(m);
+const send = sendToParent;
 const pause = () => new Promise((r) => setTimeout(r, 20));
 
 process.on("message", async (raw: unknown) => {
@@ -46,17 +47,16 @@ process.on("message", async (raw: unknown) => {
         await pause();
         send({ type: "state", accounts: [account(state, detail)] });
       }
-      // The client drops what a child sends once it has seen that child exit, and under load it may see the exit
-      // before it has read the last states: give it time to read them (CI once counted one login of two).
-      await Bun.sleep(300);
-      process.exit(1);
+      // As the real sidecar does: a plain exit right after the last state can drop it (CI once counted one
+      // login of two).
+      await exitWhenSent(1);
       return;
     case "ping":
       send({ type: "reply", id: req.id, reply: { op: "ping", accounts: [account("ready")] } });
       return;
     case "shutdown":
       send({ type: "reply", id: req.id, reply: { op: "shutdown" } });
-      setTimeout(() => process.exit(0), 10);
+      await exitWhenSent(0);
       return;
   }
 });
