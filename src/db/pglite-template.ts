@@ -105,8 +105,14 @@ function removeQuietly(file: string): void {
   }
 }
 
+/** The client once ready; one that fails to start is closed (not awaited: a broken start may never settle it). */
 async function started(client: PGlite): Promise<PGlite> {
-  await client.waitReady;
+  try {
+    await client.waitReady;
+  } catch (err) {
+    client.close().catch(() => {});
+    throw err;
+  }
   return client;
 }
 
