@@ -367,4 +367,9 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-await main();
+// A start that fails (the database unreachable, the port taken) is one JSON error line and exit code 1, not the
+// runtime's own dump of the error. Secrets are registered by then, so the line is scrubbed like any other.
+await main().catch((err: unknown) => {
+  createLogger("error").error("the service could not start", { error: err });
+  process.exit(1);
+});

@@ -201,8 +201,13 @@ export async function migrationsApplied(db: Db): Promise<{ applied: number; expe
 
 /** Socket-level error codes (Node/Bun) that mean the database server could not be reached or went away. */
 const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
-/** SQLSTATEs outside class 08 that mean the server is shutting down or not accepting connections yet. */
-const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03"]);
+/**
+ * SQLSTATEs outside class 08 that mean the server will not serve us now: shutting down or starting up
+ * (57P01-57P03), the database closed to connections (55000, `ALTER DATABASE … ALLOW_CONNECTIONS false`), gone
+ * (3D000) or refusing our credentials (28000, 28P01: a rotated password), and class 53, out of resources (too
+ * many connections, disk full, out of memory). None of them is the request's fault or a bug of a statement.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "55000", "3D000", "28000", "28P01"]);
 /** Messages of pg, pg-pool and PGlite for a connection that is gone or could not be had (no code on them). */
 const UNAVAILABLE_MESSAGES = [
   /^Connection terminated/, // "… unexpectedly", "… due to connection timeout", plain
@@ -217,8 +222,8 @@ const UNAVAILABLE_MESSAGES = [
  * Is this error "the database cannot be reached right now" (answered 503, retried later) rather than a bug
  * or a bad statement (500)? The one classification of database unavailability: socket errors (also inside an
  * AggregateError, as a dual-stack connect reports them), pg and pg-pool connection messages, SQLSTATE class 08
- * (connection exception) and 57P01/57P02/57P03 (admin shutdown, crash shutdown, cannot connect now), a closed
- * PGlite. Wrappers (drizzle's DrizzleQueryError) are looked through via `cause`.
+ * (connection exception), class 53 (insufficient resources) and UNAVAILABLE_SQLSTATES, a closed PGlite.
+ * Wrappers (drizzle's DrizzleQueryError) are looked through via `cause`.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e = err, depth = 0; e && typeof e === "object" && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
@@ -226,7 +231,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     if (typeof code === "string") {
       if (UNREACHABLE_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code)) return true;
       // A SQLSTATE is five characters; class 08 is a connection exception.
-      if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+      if (/^(08|53)[0-9A-Z]{3}$/.test(code)) return true;
     }
     if (e instanceof AggregateError && e.errors.some((inner) => isDatabaseUnavailable(inner))) return true;
     const message = (e as { message?: unknown }).message;
