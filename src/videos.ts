@@ -7,7 +7,7 @@
 import { createBatcher } from "./db/batcher.ts";
 import { createStatusCache } from "./db/status-cache.ts";
 import { PURGE_BATCH } from "./db/idempotency.ts";
-import type { IdempotencyKey, InsertLimits, InsertOutcome, KeyedOutcome, NewVideo, StatusRow, VideoRepository } from "./db/videos.ts";
+import type { CountGeneration, IdempotencyKey, InsertLimits, InsertOutcome, KeyedOutcome, NewVideo, StatusRow, VideoRepository } from "./db/videos.ts";
 
 export interface VideoService {
   create(video: NewVideo): Promise<InsertOutcome>;
@@ -15,7 +15,7 @@ export interface VideoService {
    * Accept `video` at most once per Idempotency-Key and owner within 24 h: the first request with the key makes
    * the video, a repeat with the same parameters answers its id, one with other parameters is a conflict.
    */
-  createOnce(video: NewVideo, once: IdempotencyKey, beforeCreate?: () => Promise<void>): Promise<KeyedOutcome>;
+  createOnce(video: NewVideo, once: IdempotencyKey, count?: CountGeneration): Promise<KeyedOutcome>;
   status(id: number): Promise<StatusRow | null>;
   /** The status from memory when it may be given without a database read (undefined: call `status`). */
   cachedStatus(id: number): StatusRow | null | undefined;
@@ -102,7 +102,7 @@ export function createVideoService(repo: VideoRepository, options: VideoServiceO
       if (outcome.ok) accepted(outcome.id);
       return outcome;
     },
-    async createOnce(video, once, beforeCreate) {
+    async createOnce(video, once, count) {
       purgeNowAndThen();
       const name = JSON.stringify([video.appBundleId, video.apphudUserId, once.key]);
       const before = flights.get(name);
@@ -112,7 +112,7 @@ export function createVideoService(repo: VideoRepository, options: VideoServiceO
           const madeIt = prior?.kind === "created" || prior?.kind === "replayed";
           if (madeIt && before.hash === once.hash) return { kind: "replayed", id: prior.id };
         }
-        const outcome = await repo.acceptOnce(video, once, options.limits, beforeCreate);
+        const outcome = await repo.acceptOnce(video, once, options.limits, count);
         if (outcome.kind === "created") accepted(outcome.id);
         return outcome;
       })();

@@ -25,6 +25,12 @@ export type KeyedOutcome =
   /** The key names a video made from other parameters. */
   | { kind: "conflict" };
 
+/**
+ * Counts a keyed request under its per-user rate limit, or throws the 429; answers how to take that count back
+ * (the request made no video after all).
+ */
+export type CountGeneration = () => Promise<() => Promise<void>>;
+
 /** A request's key and the hash of its parameters (src/http/idempotency.ts). */
 export interface IdempotencyKey {
   key: string;
@@ -78,42 +84,56 @@ const answerFrom = (found: Record<string, unknown>, once: IdempotencyKey): Keyed
 
 export function createIdempotencyQueries(database: Pick<Database, "db">) {
   const { db } = database;
+
+  /** The key claimed and its video stored, in one transaction; or what the key already names. */
+  async function claimAndAccept(video: NewVideo, once: IdempotencyKey, limits: InsertLimits): Promise<KeyedOutcome> {
+    try {
+      return await db.transaction(async (tx): Promise<KeyedOutcome> => {
+        // Twice at most: the key's row may vanish between the claim and the read (its video deleted, which
+        // cascades); the second claim then owns it.
+        for (let attempt = 0; attempt < 2; attempt++) {
+          if ((await claim(tx, video, once)).length > 0) {
+            const [outcome] = await acceptWithImages(tx, [video], limits);
+            if (!outcome!.ok) throw new Refused(outcome!.limit);
+            await tx.execute(
+              sql`update idempotency_keys set video_id = ${outcome!.id}
+                  where app_bundle_id = ${video.appBundleId} and apphud_user_id = ${video.apphudUserId} and key = ${once.key}`,
+            );
+            return { kind: "created", id: outcome!.id };
+          }
+          const [found] = await existing(tx, video, once.key);
+          if (!found) continue;
+          // A key is only ever committed with its video (above), so a live key always names one.
+          return answerFrom(found, once);
+        }
+        throw new Error("idempotency key could be neither claimed nor read");
+      });
+    } catch (e) {
+      if (e instanceof Refused) return { kind: "refused", limit: e.limit };
+      throw e;
+    }
+  }
+
   return {
     /**
-     * Accept `video` under `once.key`, at most once per key and owner within the TTL. `beforeCreate` (the
-     * per-user limit; it throws the 429) runs only for a request that may make a video: not for a retry of a
-     * key that already names one, which is answered from the key's row first. It runs outside the transaction:
-     * the limit's store may need a connection of its own (RATE_LIMIT_STORE=postgres), and the transaction holds
-     * the insert lock. Rejects with the driver's error when the database fails (nothing is stored then).
+     * Accept `video` under `once.key`, at most once per key and owner within the TTL. `count` (the per-user
+     * limit; it throws the 429) runs only for a request that may make a video: not for a retry of a key that
+     * already names one, which is answered from the key's row first. Its count is taken back when the request
+     * makes no video after all (another limit refuses it, a concurrent twin made it, or the database fails). It
+     * runs outside the transaction: the limit's store may need a connection of its own
+     * (RATE_LIMIT_STORE=postgres), and the transaction holds the insert lock. Rejects with the driver's error
+     * when the database fails (nothing is stored then).
      */
-    async acceptOnce(video: NewVideo, once: IdempotencyKey, limits: InsertLimits, beforeCreate?: () => Promise<void>): Promise<KeyedOutcome> {
+    async acceptOnce(video: NewVideo, once: IdempotencyKey, limits: InsertLimits, count?: CountGeneration): Promise<KeyedOutcome> {
       const [known] = await live(db, video, once.key);
       if (known) return answerFrom(known, once);
-      await beforeCreate?.();
+      const takeBack = await count?.();
+      let outcome: KeyedOutcome | undefined;
       try {
-        return await db.transaction(async (tx): Promise<KeyedOutcome> => {
-          // Twice at most: the key's row may vanish between the claim and the read (its video deleted, which
-          // cascades); the second claim then owns it.
-          for (let attempt = 0; attempt < 2; attempt++) {
-            if ((await claim(tx, video, once)).length > 0) {
-              const [outcome] = await acceptWithImages(tx, [video], limits);
-              if (!outcome!.ok) throw new Refused(outcome!.limit);
-              await tx.execute(
-                sql`update idempotency_keys set video_id = ${outcome!.id}
-                    where app_bundle_id = ${video.appBundleId} and apphud_user_id = ${video.apphudUserId} and key = ${once.key}`,
-              );
-              return { kind: "created", id: outcome!.id };
-            }
-            const [found] = await existing(tx, video, once.key);
-            if (!found) continue;
-            // A key is only ever committed with its video (above), so a live key always names one.
-            return answerFrom(found, once);
-          }
-          throw new Error("idempotency key could be neither claimed nor read");
-        });
-      } catch (e) {
-        if (e instanceof Refused) return { kind: "refused", limit: e.limit };
-        throw e;
+        outcome = await claimAndAccept(video, once, limits);
+        return outcome;
+      } finally {
+        if (outcome?.kind !== "created") await takeBack?.().catch(() => {});
       }
     },
 

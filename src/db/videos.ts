@@ -7,7 +7,7 @@ import { createIdempotencyQueries } from "./idempotency.ts";
 
 export type { InsertLimits, InsertOutcome, JobImage, NewVideo, StatusRow } from "./requests.ts";
 export type { Job } from "./queue.ts";
-export type { IdempotencyKey, KeyedOutcome } from "./idempotency.ts";
+export type { CountGeneration, IdempotencyKey, KeyedOutcome } from "./idempotency.ts";
 
 /** Both sides over one open database (and the Idempotency-Key accept path, idempotency.ts). */
 export function createVideoRepository(database: Pick<Database, "db" | "held">) {

@@ -1,6 +1,7 @@
 // Hono's typed environment for our routes: what the middleware hands on to the handlers.
 import type { RequestIdVariables } from "hono/request-id";
 import type { RateLimitInfo } from "hono-rate-limiter";
+import type { CountGeneration } from "../db/videos.ts";
 import type { ApiKeyGrant } from "./api-keys.ts";
 import type { Owner } from "./schemas.ts";
 
@@ -19,8 +20,9 @@ export type AppEnv = {
     /**
      * A keyed request's per-user limit, counted only if it makes a video (a replay makes none): set by the
      * guard in place of counting, run by the keyed path once no live key answers it (src/db/idempotency.ts).
-     * Throws the 429.
+     * Throws the 429 (the count taken back); otherwise answers how to take the count back, for a request that
+     * then makes no video after all (refused by another limit, answered by a concurrent twin, or failed).
      */
-    countGeneration?: () => Promise<void>;
+    countGeneration?: CountGeneration;
   };
 };

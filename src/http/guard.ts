@@ -5,7 +5,7 @@
 // (input.ts) calls it: the one place between validation and the handler, so the limiter middleware is run
 // from here, with a `next` that only returns (the handler runs afterwards). get_status does the same steps
 // inline (routes/status.ts).
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./context.ts";
 import { invalidInput } from "./errors.ts";
 import type { AfterValidation } from "./input.ts";
@@ -13,16 +13,31 @@ import type { Owner } from "./schemas.ts";
 
 const done = async () => {};
 
-export function afterValidation(limit: MiddlewareHandler<AppEnv>): AfterValidation {
+/**
+ * `limit` counts the request under its owner (and throws the 429 when over); `uncount` takes one count back, for
+ * a keyed request that makes no video.
+ */
+export function afterValidation(limit: MiddlewareHandler<AppEnv>, uncount: (c: Context<AppEnv>) => Promise<void>): AfterValidation {
   return async (result, c): Promise<undefined> => {
     if (!result.success) throw invalidInput(result.error);
     const owner = result.data as Owner;
     c.get("grant")?.authorize(owner.app_bundle_id);
     c.set("owner", owner);
     // A keyed request (Idempotency-Key) is counted only when it makes a video: a retry that is answered the
-    // first request's id makes nothing, and must not be refused for the retries before it.
-    if (c.get("idempotencyKey") !== undefined) c.set("countGeneration", async () => void (await limit(c, done)));
-    else await limit(c, done);
+    // first request's id makes nothing, and must not be refused for the retries before it; nor does one that a
+    // limit refuses (this one included: its 429 leaves the count as it was).
+    if (c.get("idempotencyKey") !== undefined) {
+      c.set("countGeneration", async () => {
+        const takeBack = () => uncount(c);
+        try {
+          await limit(c, done);
+        } catch (e) {
+          await takeBack();
+          throw e;
+        }
+        return takeBack;
+      });
+    } else await limit(c, done);
     return undefined;
   };
 }

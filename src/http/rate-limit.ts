@@ -4,7 +4,7 @@
 // for one instance, or PostgresRateLimitStore (src/db/rate-limit-store.ts) shared by every instance.
 // A limited request is the contract's 429 (error body naming the limit, Retry-After), not the library's text.
 import { MemoryStore, rateLimiter, type ClientRateLimitInfo, type HonoConfigType, type Store } from "hono-rate-limiter";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Db } from "../db/client.ts";
 import { PostgresRateLimitStore, type PostgresRateLimitStoreOptions } from "../db/rate-limit-store.ts";
 import type { AppEnv } from "./context.ts";
@@ -54,6 +54,13 @@ export function perUserRateLimit(limitName: LimitName, perMinute: number, store:
       throw limitExceeded(limitName, perMinute, c.get("rateLimit")?.resetTime);
     },
   });
+}
+
+/** Takes one count of `limitName` back from the request's owner (`c.get("owner")`, set before it counted). */
+export function perUserUncount(limitName: LimitName, store: Store<AppEnv>): (c: Context<AppEnv>) => Promise<void> {
+  return async (c) => {
+    await store.decrement(limitKey(limitName, c.get("owner")!));
+  };
 }
 
 /** A user's counter under one limit. The id lengths keep `("a:b", "c")` and `("a", "b:c")` apart. */

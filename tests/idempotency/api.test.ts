@@ -10,7 +10,7 @@ import { createApp } from "../../src/app.ts";
 import { createVideoRepository } from "../../src/db/videos.ts";
 import { createVideoService } from "../../src/videos.ts";
 import { silentLogger } from "../../src/log.ts";
-import { postgresRateLimitStores } from "../../src/http/rate-limit.ts";
+import { memoryRateLimitStores, postgresRateLimitStores } from "../../src/http/rate-limit.ts";
 import { describeEachDatabase } from "../support/db.ts";
 import { png } from "../support/images.ts";
 import { expectError, multipartPost, videoIdOf } from "../http/helpers.ts";
@@ -156,6 +156,26 @@ describeEachDatabase("Idempotency-Key", (db) => {
     expect(refused.limit).toBe("generations_per_minute");
     expect(await count(db(), "idempotency_keys")).toBe(0);
     expect(await count(db(), "videos")).toBe(2);
+  });
+
+  test("keyed retries refused by active_videos_per_user are not counted against generations_per_minute", async () => {
+    const stores = memoryRateLimitStores();
+    const tight = buildApp(db(), { maxActivePerUser: 1, generationsPerMinute: 2 }, undefined, null, stores);
+    await videoIdOf(await tight.app.request(...t2v({}, null)));
+    for (let i = 0; i < 3; i++) expect((await expectError(await tight.app.request(...t2v({})), 429)).limit).toBe("active_videos_per_user");
+    // One generation of two used: once the user has room, the key makes the video (5 counted would refuse it).
+    const roomy = buildApp(db(), { maxActivePerUser: 5, generationsPerMinute: 2 }, undefined, null, stores);
+    expect(await videoIdOf(await roomy.app.request(...t2v({})))).toBe(2);
+  });
+
+  test("keyed retries refused by generations_per_minute itself leave the count where it was", async () => {
+    const stores = memoryRateLimitStores();
+    const two = buildApp(db(), { generationsPerMinute: 2 }, undefined, null, stores);
+    for (let i = 0; i < 2; i++) await videoIdOf(await two.app.request(...t2v({ prompt: `video ${i}` }, null)));
+    for (let i = 0; i < 3; i++) expect((await expectError(await two.app.request(...t2v({})), 429)).limit).toBe("generations_per_minute");
+    // With a limit of three over the same counters, the third generation is still free.
+    const three = buildApp(db(), { generationsPerMinute: 3 }, undefined, null, stores);
+    expect(await videoIdOf(await three.app.request(...t2v({})))).toBe(3);
   });
 
   test("a keyed request refused by a limit (429) leaves the key free for the retry", async () => {

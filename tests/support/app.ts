@@ -7,6 +7,7 @@ import { createLogger } from "../../src/log.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { AllowedSettings } from "../../src/domain/settings.ts";
 import type { ApiKeyBinding } from "../../src/http/api-keys.ts";
+import type { RateLimitStores } from "../../src/http/rate-limit.ts";
 
 /** What callers may choose in tests: the lists of a configuration that sets none of PIXVERSE_MODELS …. */
 export const TEST_ALLOWED: AllowedSettings = loadConfig({}).allowed;
@@ -33,6 +34,8 @@ export function buildApp(
   limits: Partial<TestLimits> = {},
   allowed: AllowedSettings = TEST_ALLOWED,
   apiKeys: ApiKeyBinding[] | null = null,
+  /** Counters shared with another app (default: the app's own, in memory). */
+  rateLimitStores?: RateLimitStores,
 ) {
   const l = { ...GENEROUS, ...limits };
   const logLines: string[] = [];
@@ -47,6 +50,7 @@ export function buildApp(
     limits: { generationsPerMinute: l.generationsPerMinute, statusPerMinute: l.statusPerMinute },
     allowed,
     apiKeys,
+    rateLimitStores,
   });
   return { app, repo, videos, logLines };
 }

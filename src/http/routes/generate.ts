@@ -17,7 +17,7 @@ import { afterValidation } from "../guard.ts";
 import { BAD_KEY_EXAMPLE, checkIdempotencyKey, CONFLICT_EXAMPLE, IDEMPOTENCY_PARAMETER, idempotencyConflict, REPLAYED_HEADER, replayable, requestHash } from "../idempotency.ts";
 import { validatedInput } from "../input.ts";
 import { answers, keyAnswers, keySecurity, okAnswer } from "../openapi.ts";
-import { perMinuteLimited, perUserRateLimit } from "../rate-limit.ts";
+import { perMinuteLimited, perUserRateLimit, perUserUncount } from "../rate-limit.ts";
 import { generationSchemas, requestedSettings, type GenerationFields, type Image2VideoFields } from "../schemas.ts";
 import { acceptImage } from "../upload.ts";
 import type { CallbackPolicy } from "../../webhooks/address.ts";
@@ -66,7 +66,10 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
   app.openAPIRegistry.register("Image2VideoRequest", schemas.image2video);
   const ref = (name: string) => ({ schema: { $ref: `#/components/schemas/${name}` } });
   const keyCheck = keys ? [requireApiKey(keys)] : [];
-  const guard = afterValidation(perUserRateLimit("generations_per_minute", deps.generationsPerMinute, deps.store));
+  const guard = afterValidation(
+    perUserRateLimit("generations_per_minute", deps.generationsPerMinute, deps.store),
+    perUserUncount("generations_per_minute", deps.store),
+  );
   const common = {
     ...keyAnswers(keys !== null),
     429: answers.rateLimited([
