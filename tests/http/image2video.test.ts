@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { UPLOAD_MAX_BYTES } from "../../src/domain/limits.ts";
 import { buildApp, jsonPost } from "../support/app.ts";
-import { bmp, gif, jpeg, png, svg, webp } from "../support/images.ts";
+import { bmp, gif, jpeg, png, progressiveJpeg, svg, webp, withTrailer } from "../support/images.ts";
 import { appWith, expectError, expectInvalid, multipartPost, recordingVideos, sharedPglite, uniqueOwner, urlencodedPost, videoIdOf } from "./helpers.ts";
 
 const db = sharedPglite();
@@ -38,6 +38,34 @@ describe("POST /image2video accepted images", () => {
     const { app, repo } = buildApp(db());
     const id = await videoIdOf(await app.request(...upload(webp(300, 200), "cat.txt", "text/plain")));
     expect(await repo.loadImage(id)).toMatchObject({ type: "webp", width: 300, height: 200 });
+  });
+
+  test("accepts a JPEG with an MP4 after its end marker (a motion photo), and stores the JPEG alone", async () => {
+    const { app, repo } = buildApp(db());
+    const photo = jpeg(320, 240);
+    const id = await videoIdOf(await app.request(...upload(withTrailer(photo, 64 * 1024), "motion.jpg", "image/jpeg")));
+    const image = await repo.loadImage(id);
+    expect(image).toMatchObject({ type: "jpg", width: 320, height: 240 });
+    expect(Buffer.from(image!.bytes).equals(Buffer.from(photo))).toBe(true);
+  });
+
+  test("accepts a progressive JPEG with an EXIF thumbnail, restart markers and bytes after it, and stores it up to its own end", async () => {
+    const { app, repo } = buildApp(db());
+    const photo = progressiveJpeg(640, 480);
+    const id = await videoIdOf(await app.request(...upload(withTrailer(photo, 5000), "camera.jpg", "image/jpeg")));
+    const image = await repo.loadImage(id);
+    expect(image).toMatchObject({ type: "jpg", width: 640, height: 480 });
+    expect(Buffer.from(image!.bytes).equals(Buffer.from(photo))).toBe(true);
+  });
+
+  test("accepts a PNG and a WEBP with bytes after their end, and stores each up to its own end", async () => {
+    const { app, repo } = buildApp(db());
+    for (const [bytes, type] of [[png(64, 48), "png"], [webp(300, 200), "webp"]] as const) {
+      const id = await videoIdOf(await app.request(...upload(withTrailer(bytes, 1000), `a.${type}`, `image/${type}`)));
+      const image = await repo.loadImage(id);
+      expect(image?.type).toBe(type);
+      expect(Buffer.from(image!.bytes).equals(Buffer.from(bytes))).toBe(true);
+    }
   });
 
   test("accepts a PNG of exactly 4000 × 4000 pixels", async () => {
@@ -80,6 +108,7 @@ describe("POST /image2video refused files", () => {
     ["a PNG cut before its end", truncatedPng, "cat.png"],
     ["a PNG of only its header", png(64, 64).slice(0, 33), "cat.png"],
     ["a JPEG without its end marker", truncatedJpeg, "cat.jpg"],
+    ["a progressive JPEG cut in its last scan, though its EXIF thumbnail has an end marker", progressiveJpeg(64, 64).slice(0, -4), "cat.jpg"],
     ["a WEBP shorter than its RIFF length", truncatedWebp, "cat.webp"],
   ];
   for (const [what, bytes, name] of cases) {

@@ -59,6 +59,31 @@ export function jpeg(width: number, height: number): Uint8Array {
   return new Uint8Array([0xff, 0xd8, ...app0, ...sof, ...sos, 0x00, 0x00, 0x00, 0x00, 0xff, 0xd9]);
 }
 
+/**
+ * A progressive JPEG as cameras write them: an EXIF segment holding a thumbnail JPEG (with its own end marker),
+ * two scans each after its own Huffman table, entropy-coded data with stuffed FF 00 bytes and restart markers,
+ * then the end marker.
+ */
+export function progressiveJpeg(width: number, height: number): Uint8Array {
+  const thumbnail = jpeg(8, 8);
+  const exifBody = [...new TextEncoder().encode("Exif\0\0"), ...thumbnail];
+  const app1 = [0xff, 0xe1, ((exifBody.length + 2) >> 8) & 0xff, (exifBody.length + 2) & 0xff, ...exifBody];
+  const sof2 = [0xff, 0xc2, 0x00, 0x11, 0x08, (height >> 8) & 0xff, height & 0xff, (width >> 8) & 0xff, width & 0xff, 0x03,
+    0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01];
+  // A Huffman table segment (its bytes may be anything, FF D9 included: they are skipped by length).
+  const dht = [0xff, 0xc4, 0x00, 0x08, 0x00, 0xff, 0xd9, 0x01, 0x02, 0x03];
+  const sos = [0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00];
+  const scan1 = [0x12, 0xff, 0x00, 0x34, 0xff, 0xd0, 0x56, 0xff, 0x00, 0xff, 0xd1, 0x78];
+  const scan2 = [0x9a, 0xff, 0x00, 0xbc, 0xff, 0xd2, 0xde];
+  return new Uint8Array([0xff, 0xd8, ...app1, ...sof2, ...dht, ...sos, ...scan1, ...dht, ...sos, ...scan2, 0xff, 0xd9]);
+}
+
+/** `image` with `extra` bytes after it (what an Android "motion photo" is: a JPEG, then an MP4). */
+export function withTrailer(image: Uint8Array, extra: number): Uint8Array {
+  const mp4Header = [0x00, 0x00, 0x00, 0x18, ...new TextEncoder().encode("ftypmp42")];
+  return concat([image, new Uint8Array(mp4Header), new Uint8Array(Math.max(0, extra - mp4Header.length)).fill(0x11)]);
+}
+
 /** A WEBP (VP8X extended header) with the given canvas size and a correct RIFF length. */
 export function webp(width: number, height: number): Uint8Array {
   const vp8x = new Uint8Array(18);
