@@ -30,6 +30,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY src ./src
 COPY drizzle ./drizzle
 COPY --chmod=0755 scripts/docker-entrypoint.sh /usr/local/bin/docker-entrypoint
+COPY scripts/serve.sh ./scripts/serve.sh
 ENV NODE_ENV=production CHROMIUM_PATH=/usr/bin/chromium DATA_DIR=/data PORT=8080
 EXPOSE 8080
 # The code is root's and read-only to the service. The container starts as root only so that the entry
@@ -40,4 +41,4 @@ EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
   CMD ["bun", "-e", "const r = await fetch('http://127.0.0.1:' + (process.env.PORT ?? 8080) + '/health'); process.exit(r.ok ? 0 : 1)"]
-CMD ["bun", "src/main.ts"]
+CMD ["bash", "scripts/serve.sh"]

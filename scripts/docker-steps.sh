@@ -68,6 +68,7 @@ dev_found=""
 for dev in typescript drizzle-kit; do [ -e "$APP/node_modules/$dev" ] && dev_found+=" $dev"; done
 [ -z "$dev_found" ] && pass "no dev tools in node_modules (typescript, drizzle-kit absent; $(du -sh "$APP/node_modules" | cut -f1))" || fail "dev packages in node_modules:$dev_found"
 cp -r "$ROOT/src" "$ROOT/drizzle" "$APP/"
+mkdir -p "$APP/scripts" && cp "$ROOT/scripts/serve.sh" "$APP/scripts/"
 install -m 0755 "$ROOT/scripts/docker-entrypoint.sh" "$WORK/bin/docker-entrypoint"
 chown -R root:root "$APP" && chmod -R go-w "$APP"
 [ ! -e "$APP/tests" ] && [ ! -e "$APP/bench" ] && pass "image tree: $(cd "$APP" && ls | tr '\n' ' ')" || fail "dev folders copied"
@@ -90,7 +91,7 @@ fi
 
 # The service, as the image starts it, with GENERATOR=none on a free port.
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-( cd "$APP" && exec env PORT="$PORT" HOST=127.0.0.1 GENERATOR=none docker-entrypoint bun src/main.ts ) >"$WORK/service.log" 2>&1 &
+( cd "$APP" && exec env PORT="$PORT" HOST=127.0.0.1 GENERATOR=none docker-entrypoint bash scripts/serve.sh ) >"$WORK/service.log" 2>&1 &
 service_pid=$!
 health=""
 for _ in $(seq 1 100); do

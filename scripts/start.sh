@@ -4,4 +4,4 @@
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 if [ "${GENERATOR:-browser}" != "none" ]; then ensure_chromium; fi
-exec bun src/main.ts
+exec bash scripts/serve.sh

@@ -80,14 +80,15 @@ describe("Dockerfile", () => {
   });
 
   test("copies only what runs: src, drizzle, the package files and the entry point; no tests, bench, docs or .env", () => {
-    const allowed = ["package.json", "bun.lock", "bunfig.toml", "tsconfig.json", "src", "drizzle", "scripts/docker-entrypoint.sh"];
+    const allowed = ["package.json", "bun.lock", "bunfig.toml", "tsconfig.json", "src", "drizzle", "scripts/docker-entrypoint.sh", "scripts/serve.sh"];
     for (const source of contextSources) expect(allowed).toContain(source.replace(/\/$/, ""));
     for (const source of contextSources) expect(source).not.toMatch(/^(tests|bench|docs|\.env|\.tools|\.git|\.ci|data|node_modules|\.)(\/|$)/);
     expect(ops("COPY").some((i) => /--from=build .*node_modules/.test(i.args))).toBe(true);
   });
 
-  test("CMD runs src/main.ts with bun", () => {
-    expect(argv(ops("CMD").at(-1)!.args)).toEqual(["bun", "src/main.ts"]);
+  test("CMD runs the service through scripts/serve.sh, which runs src/main.ts with bun", () => {
+    expect(argv(ops("CMD").at(-1)!.args)).toEqual(["bash", "scripts/serve.sh"]);
+    expect(read("scripts/serve.sh")).toMatch(/^exec bun .*src\/main\.ts/m);
   });
 
   test("Bun is the version scripts/bootstrap.sh pins", () => {

@@ -1,6 +1,11 @@
-// A start that cannot succeed says why in the log, as JSON, and exits non-zero; nothing secret goes out.
+// The service process as it is started: a start that cannot succeed says why in the log, as JSON, and exits
+// non-zero (nothing secret goes out); a started one takes every request the contract allows.
 import { expect, test } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startService } from "../support/service-process.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 const PASSWORD = "s3cret-db-pass-4711";
@@ -24,3 +29,20 @@ test("with the database unreachable at start the service exits 1 after one JSON 
   expect(stdout + stderr).not.toContain(PASSWORD);
   expect(stderr).not.toContain("    at ");
 }, 30_000);
+
+test("started as npm start and the image start it, the service takes the longest prompt of 4-byte characters in the query string", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "startup-"));
+  const service = await startService({ GENERATOR: "none", DATA_DIR: dataDir });
+  try {
+    const query = new URLSearchParams({ prompt: "😀".repeat(2048), app_bundle_id: "🦊".repeat(255), apphud_user_id: "user-1" });
+    // Past Bun's default limit for a request's line and headers (16 KiB).
+    expect(query.toString().length).toBeGreaterThan(16 * 1024);
+    const res = await fetch(`${service.url}/text2video?${query}`, { method: "POST" });
+    const body = await res.text();
+    expect(res.status, body).toBe(200);
+    expect(JSON.parse(body).video_id).toBeGreaterThan(0);
+  } finally {
+    await service.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);

@@ -1,8 +1,11 @@
-// Starts the real entry point (src/main.ts) as a process, the way `npm start` does, and reads its JSON log.
+// Starts the real entry point (src/main.ts) as a process, the way `npm start` does (scripts/serve.sh), and reads
+// its JSON log.
 import type { Subprocess } from "bun";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+/** How `npm start` and the image start it (the runtime flags live there). */
+const SERVE = fileURLToPath(new URL("../../scripts/serve.sh", import.meta.url));
 
 export interface ServiceProcess {
   url: string;
@@ -16,8 +19,9 @@ export interface ServiceProcess {
 }
 
 export async function startService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
-  const proc = Bun.spawn([process.execPath, MAIN], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+  // `exec` in the script: the process is bun itself (signals, pid), the same bun as the tests'.
+  const proc = Bun.spawn(["bash", SERVE], {
+    env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`, HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdout: "pipe",
     stderr: "pipe",
     stdin: "ignore",
