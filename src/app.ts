@@ -25,6 +25,7 @@ import { ADMIN_PATHS, registerAdminRoutes } from "./admin/routes.ts";
 import type { AdminDeps } from "./admin/view.ts";
 import { MEDIA_PATHS, registerMediaRoutes } from "./http/routes/media.ts";
 import type { LocalStore } from "./media/local.ts";
+import type { UploadGateOptions } from "./http/upload-gate.ts";
 
 export interface AppDeps {
   videos: VideoService;
@@ -63,6 +64,8 @@ export interface AppDeps {
   admin?: AdminDeps;
   /** MEDIA_STORE=local: GET/HEAD /media/… serves our copies from this store. Absent: no /media route (404). */
   media?: LocalStore;
+  /** image2video's upload gate; absent: UPLOAD_GATE (src/http/upload-gate.ts). Tests narrow it. */
+  uploads?: UploadGateOptions;
 }
 
 /** The paths served through the scope middleware: every route's but get_status's. */
@@ -84,7 +87,7 @@ export function createApp(deps: AppDeps) {
   for (const path of [...SCOPED_PATHS, ...(deps.admin ? ADMIN_PATHS : []), ...(deps.media ? MEDIA_PATHS : [])]) app.use(path, ...scope.middleware);
 
   const keys = deps.apiKeys ? createApiKeys(deps.apiKeys) : null;
-  registerGenerateRoutes(app, { videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations, allowed: deps.allowed, keys, webhooks: deps.webhooks });
+  registerGenerateRoutes(app, { videos: deps.videos, generationsPerMinute: deps.limits.generationsPerMinute, store: stores.generations, allowed: deps.allowed, keys, webhooks: deps.webhooks, uploads: deps.uploads });
   if (deps.webhooks?.enabled) registerWebhookDoc(app.openAPIRegistry);
   registerStatusRoutes(app, { videos: deps.videos, statusPerMinute: deps.limits.statusPerMinute, store: stores.status, keys, scope, queueDetail: deps.queueDetail });
   registerHealthRoutes(app, deps.readiness);

@@ -13,6 +13,8 @@ export type ApiError =
   | { kind: "not_found"; message: string }
   | { kind: "method_not_allowed"; allow: string[] }
   | { kind: "payload_too_large"; message: string }
+  /** The body did not arrive in time (a slow upload); the connection is closed. */
+  | { kind: "request_timeout"; message: string }
   | { kind: "idempotency_conflict"; message: string }
   /** A Range outside the file (/media); `size` is the file's length, for the Content-Range header. */
   | { kind: "range_not_satisfiable"; message: string; size: number }
@@ -48,7 +50,7 @@ export const payloadTooLarge = (message: string) => new HttpError({ kind: "paylo
 export const videoNotFound = () => new HttpError({ kind: "not_found", message: "no such video" });
 
 export interface ErrorResponse {
-  status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 416 | 429 | 500 | 503;
+  status: 400 | 401 | 403 | 404 | 405 | 408 | 409 | 413 | 416 | 429 | 500 | 503;
   body: Record<string, unknown>;
   headers: Record<string, string>;
 }
@@ -79,6 +81,8 @@ export function toErrorResponse(error: ApiError): ErrorResponse {
       };
     case "payload_too_large":
       return { status: 413, body: { error: error.kind, message: error.message, ...base }, headers: {} };
+    case "request_timeout":
+      return { status: 408, body: { error: error.kind, message: error.message, ...base }, headers: { Connection: "close" } };
     case "idempotency_conflict":
       return { status: 409, body: { error: error.kind, message: error.message, ...base }, headers: {} };
     case "range_not_satisfiable":

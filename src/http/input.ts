@@ -8,7 +8,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "@hono/zod-openapi";
 import type { AppEnv } from "./context.ts";
-import { invalidBody } from "./errors.ts";
+import { HttpError, invalidBody } from "./errors.ts";
 
 /** What runs once the input is validated (or not): the same hook zod-openapi calls for get_status. */
 export type AfterValidation = (
@@ -57,7 +57,9 @@ async function bodyFields(c: Context): Promise<Record<string, unknown>> {
     try {
       // Bun parses the form where it holds the body: an upload is not copied once more first.
       form = await c.req.formData();
-    } catch {
+    } catch (e) {
+      // The body stream's own error (the upload gate's 408) is the answer as it is.
+      if (e instanceof HttpError) throw e;
       throw invalidBody(`malformed ${type} body`);
     }
     return formFields(form);
@@ -65,7 +67,8 @@ async function bodyFields(c: Context): Promise<Record<string, unknown>> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await c.req.arrayBuffer());
-  } catch {
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
     throw invalidBody("the request body could not be read");
   }
   if (bytes.byteLength === 0) return {};

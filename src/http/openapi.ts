@@ -69,6 +69,13 @@ export const answers = {
   serviceUnavailable: errorAnswer("The database cannot be reached; nothing was stored. Retry after 5 seconds.", [
     { summary: "database unreachable", error: DATABASE_UNAVAILABLE },
   ], RETRY_AFTER_HEADER),
+  /** image2video's 503: the database, or no upload slot within the wait. */
+  uploadUnavailable: (busy: Example) =>
+    errorAnswer("The database cannot be reached, or too many uploads are in progress; nothing was stored. Retry-After says when to come back.", [
+      { summary: "database unreachable", error: DATABASE_UNAVAILABLE },
+      busy,
+    ], RETRY_AFTER_HEADER),
+  requestTimeout: (examples: Example[]) => errorAnswer("The body did not arrive in time; nothing was stored, and the connection is closed.", examples),
   internalError: {
     description: "An unexpected failure. The body says nothing about it but the request id, which the log line has too.",
     headers: REQUEST_ID_HEADER,

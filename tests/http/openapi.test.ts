@@ -120,13 +120,13 @@ describe("GET /openapi.json", () => {
   test("declares the contract's answers of each API route", async () => {
     const doc = await documentOf(build(loadConfig({ API_KEYS: "doc-test-key-0123456789:*" }).apiKeys));
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses).sort();
-    // 409: an Idempotency-Key reused with other parameters.
+    // 409: an Idempotency-Key reused with other parameters; 408: an upload too slow (image2video's gate).
     expect(statuses("/text2video", "post")).toEqual(["200", "400", "401", "403", "409", "413", "429", "500", "503"]);
-    expect(statuses("/image2video", "post")).toEqual(["200", "400", "401", "403", "409", "413", "429", "500", "503"]);
+    expect(statuses("/image2video", "post")).toEqual(["200", "400", "401", "403", "408", "409", "413", "429", "500", "503"]);
     expect(statuses("/get_status", "get")).toEqual(["200", "400", "401", "403", "404", "429", "500", "503"]);
     expect(statuses("/ready", "get")).toEqual(["200", "503"]);
     // Retry-After is declared where it is sent.
-    for (const [path, method] of [["/text2video", "post"], ["/get_status", "get"]] as const) {
+    for (const [path, method] of [["/text2video", "post"], ["/image2video", "post"], ["/get_status", "get"]] as const) {
       for (const status of ["429", "503"]) expect(Object.keys(doc.paths[path][method].responses[status].headers)).toContain("Retry-After");
     }
   });

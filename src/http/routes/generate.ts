@@ -20,18 +20,13 @@ import { answers, keyAnswers, keySecurity, okAnswer } from "../openapi.ts";
 import { perMinuteLimited, perUserRateLimit, perUserUncount } from "../rate-limit.ts";
 import { generationSchemas, requestedSettings, type GenerationFields, type Image2VideoFields } from "../schemas.ts";
 import { acceptImage } from "../upload.ts";
+import { UPLOAD_GATE, UPLOADS_BUSY, uploadGate, uploadTooSlow, type UploadGateOptions } from "../upload-gate.ts";
 import type { CallbackPolicy } from "../../webhooks/address.ts";
 
 /** Text requests are small: the longest legal prompt, JSON-escaped, is well under this. */
 const TEXT_BODY_MAX_BYTES = 256 * 1024;
 /** Room for the multipart framing and the text fields around a file just under the upload limit. */
 const UPLOAD_BODY_MAX_BYTES = UPLOAD_MAX_BYTES + TEXT_BODY_MAX_BYTES;
-
-/**
- * Uploads read and checked at once; the others wait before their body is read. Storing image rows is the
- * bottleneck, not reading them, so 4 at once is as fast as 8 here and holds half the memory (bench/README.md).
- */
-const UPLOADS_IN_PROGRESS = 4;
 
 /** How long to come back after a 429 that depends on videos finishing (not on a clock). */
 export const BUSY_RETRY_AFTER_SECONDS = 30;
@@ -46,6 +41,8 @@ export interface GenerateDeps {
   keys: ApiKeys | null;
   /** What callback_url may be (webhooks on, private addresses allowed); absent: webhooks off. */
   webhooks?: CallbackPolicy;
+  /** image2video's upload gate (slots, waits); absent: UPLOAD_GATE. */
+  uploads?: UploadGateOptions;
 }
 
 /** Hono's bodyLimit answering the contract's 413: an announced length is refused unread, a stream once over. */
@@ -60,6 +57,9 @@ const POST_DESCRIPTION =
 
 export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateDeps): void {
   const { videos, keys } = deps;
+  const uploads = deps.uploads ?? UPLOAD_GATE;
+  // Uploads wait their turn before their body is read (src/http/upload-gate.ts).
+  const gate = uploadGate(uploads);
   const schemas = generationSchemas(deps.allowed, deps.webhooks);
   // The same schemas that validate (input.ts) are the document's request bodies.
   app.openAPIRegistry.register("Text2VideoRequest", schemas.text2video);
@@ -135,7 +135,7 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
     ...keySecurity(keys !== null),
     ...idempotent,
     // The key first (401): before the body is read or an upload slot is taken.
-    middleware: [...keyCheck, checkIdempotencyKey, multipartOnly, uploadSlots(UPLOADS_IN_PROGRESS), limitBody(UPLOAD_BODY_MAX_BYTES), validatedInput(schemas.image2video, guard)] as const,
+    middleware: [...keyCheck, checkIdempotencyKey, multipartOnly, gate, limitBody(UPLOAD_BODY_MAX_BYTES), validatedInput(schemas.image2video, guard)] as const,
     request: { body: { required: true, content: { "multipart/form-data": ref("Image2VideoRequest") } } },
     responses: {
       200: ok,
@@ -150,6 +150,8 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
         { summary: "image too wide", error: { kind: "payload_too_large", message: "image must be at most 4000 × 4000 pixels; got 4001 × 10" } },
       ]),
       ...common,
+      408: answers.requestTimeout([{ summary: "upload too slow", error: uploadTooSlow(uploads.readMs) }]),
+      503: answers.uploadUnavailable({ summary: "too many uploads in progress", error: UPLOADS_BUSY }),
     },
   });
   app.openapi(image2video, async (c) => {
@@ -170,23 +172,6 @@ const multipartOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!type.startsWith("multipart/form-data")) throw invalidBody("image2video takes multipart/form-data with a `file` field");
   await next();
 };
-
-/** At most `n` uploads past this point at once; the rest wait in order. Keeps a burst of large uploads' memory bounded. */
-function uploadSlots(n: number): MiddlewareHandler<AppEnv> {
-  let free = n;
-  const waiting: (() => void)[] = [];
-  return async (_c, next) => {
-    if (free > 0) free--;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      await next();
-    } finally {
-      const following = waiting.shift();
-      if (following) following();
-      else free++;
-    }
-  };
-}
 
 function newVideo(c: Context<AppEnv>, fields: GenerationFields, kind: "t2v" | "i2v"): NewVideo {
   return {
