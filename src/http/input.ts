@@ -8,7 +8,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "@hono/zod-openapi";
 import type { AppEnv } from "./context.ts";
-import { HttpError, invalidBody } from "./errors.ts";
+import { HttpError, invalidBody, invalidParameter } from "./errors.ts";
 
 /** What runs once the input is validated (or not): the same hook zod-openapi calls for get_status. */
 export type AfterValidation = (
@@ -39,9 +39,37 @@ export async function readInput(c: Context): Promise<Record<string, unknown>> {
 
 /** The query as Hono's validator hands it to a schema: one value per key, an array when a key repeats. */
 export function queryFields(c: Context): Record<string, string | string[]> {
+  const url = c.req.url;
+  const at = url.indexOf("?");
+  return at < 0 ? Object.create(null) : urlencodedFields(url.slice(at + 1), "query string");
+}
+
+/**
+ * `a=1&b=x+y` as fields (`+` is a space, a repeated key an array), decoded strictly: percent-escapes of bytes
+ * that are not UTF-8 are a 400. Lenient decoders read them as U+FFFD (URLSearchParams, a form body) or keep
+ * them as typed (Hono's query), so the same request sent two ways would name two different users.
+ */
+function urlencodedFields(text: string, where: "query string" | "body"): Record<string, string | string[]> {
   const fields: Record<string, string | string[]> = Object.create(null);
-  for (const [key, values] of Object.entries(c.req.queries())) fields[key] = values.length === 1 ? values[0]! : values;
+  for (const pair of text.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const key = decodeComponent(eq < 0 ? pair : pair.slice(0, eq), () => invalidBody(`the ${where} holds a percent-escape that is malformed or not UTF-8`));
+    const value = eq < 0 ? "" : decodeComponent(pair.slice(eq + 1), () => invalidParameter(key, `${key} holds a percent-escape that is malformed or not UTF-8`));
+    const seen = fields[key];
+    fields[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
   return fields;
+}
+
+function decodeComponent(raw: string, refused: () => HttpError): string {
+  const spaced = raw.includes("+") ? raw.replaceAll("+", " ") : raw;
+  if (!spaced.includes("%")) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    throw refused();
+  }
 }
 
 const mediaType = (c: Context) => (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
@@ -49,10 +77,8 @@ const mediaType = (c: Context) => (c.req.header("content-type") ?? "").split(";"
 async function bodyFields(c: Context): Promise<Record<string, unknown>> {
   if (!c.req.raw.body || c.req.header("content-length") === "0") return {};
   const type = mediaType(c);
-  if (type === "multipart/form-data" || type === "application/x-www-form-urlencoded") {
-    if (type === "multipart/form-data" && !/boundary=/i.test(c.req.header("content-type")!)) {
-      throw invalidBody("multipart/form-data without a boundary");
-    }
+  if (type === "multipart/form-data") {
+    if (!/boundary=/i.test(c.req.header("content-type")!)) throw invalidBody("multipart/form-data without a boundary");
     let form: FormData;
     try {
       // Bun parses the form where it holds the body: an upload is not copied once more first.
@@ -74,11 +100,11 @@ async function bodyFields(c: Context): Promise<Record<string, unknown>> {
   if (bytes.byteLength === 0) return {};
   // No Content-Type: a body that opens with `{` is JSON, anything else a urlencoded form (curl -d sends that).
   if (JSON_TYPE.test(type) || (type === "" && firstNonSpace(bytes) === 0x7b)) return jsonObject(bytes);
-  if (type === "") return formFields(new URLSearchParams(decodeUtf8(bytes)));
+  if (type === "" || type === "application/x-www-form-urlencoded") return urlencodedFields(decodeUtf8(bytes), "body");
   throw invalidBody("unsupported Content-Type; send JSON, application/x-www-form-urlencoded or multipart/form-data");
 }
 
-function formFields(form: FormData | URLSearchParams): Record<string, unknown> {
+function formFields(form: FormData): Record<string, unknown> {
   const fields: Record<string, unknown> = Object.create(null);
   form.forEach((value: string | File, key: string) => {
     const seen = fields[key];

@@ -276,3 +276,43 @@ describe("POST /text2video answer", () => {
     expect(row).toMatchObject({ appBundleId: owner.app_bundle_id, apphudUserId: owner.apphud_user_id });
   });
 });
+
+describe("POST /text2video and GET /get_status percent-escapes", () => {
+  // `%E9` alone is Latin-1's é: not UTF-8. Read leniently it became U+FFFD in a form body and stayed `caf%E9` in a
+  // query string, so one request sent two ways named two different users.
+  const sent = "prompt=a+red+fox&app_bundle_id=caf%E9&apphud_user_id=enc-1";
+
+  test("an id percent-encoded from bytes that are not UTF-8 is a 400 naming it, however the fields are sent", async () => {
+    const { app } = buildApp(db());
+    const ways: [string, RequestInit][] = [
+      [`/text2video?${sent}`, { method: "POST" }],
+      ["/text2video", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: sent }],
+      ["/text2video", { method: "POST", body: sent }],
+    ];
+    for (const [path, init] of ways) await expectInvalid(await app.request(path, init), "app_bundle_id");
+    await expectInvalid(await app.request("/get_status?video_id=1&app_bundle_id=caf%E9&apphud_user_id=enc-1"), "app_bundle_id");
+  });
+
+  test("a malformed percent-escape is a 400 too, never kept as typed", async () => {
+    const { app } = buildApp(db());
+    await expectInvalid(await app.request("/text2video?prompt=50%zz+off&app_bundle_id=a&apphud_user_id=b", { method: "POST" }), "prompt");
+  });
+
+  test("valid escapes and `+` read the same in the query string, a form body and a body without a type, and get_status finds the video each way", async () => {
+    const { app } = buildApp(db());
+    const owner = `app_bundle_id=caf%C3%A9&apphud_user_id=${uniqueOwner().apphud_user_id}`;
+    const body = `prompt=a+red+fox+%F0%9F%A6%8A&${owner}`;
+    const ids = [
+      await videoIdOf(await app.request(`/text2video?${body}`, { method: "POST" })),
+      await videoIdOf(await app.request("/text2video", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body })),
+      await videoIdOf(await app.request("/text2video", { method: "POST", body })),
+    ];
+    const byJson = new URLSearchParams(owner);
+    expect(byJson.get("app_bundle_id")).toBe("café");
+    for (const id of ids) {
+      expect((await app.request(`/get_status?video_id=${id}&${owner}`)).status).toBe(200);
+      const q = new URLSearchParams({ video_id: String(id), app_bundle_id: "café", apphud_user_id: byJson.get("apphud_user_id")! });
+      expect((await app.request(`/get_status?${q}`)).status).toBe(200);
+    }
+  });
+});
