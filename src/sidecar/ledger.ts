@@ -6,7 +6,7 @@ import type { AccountReconcileResult } from "../domain/generator.ts";
 import { mapPixverseVideo, type PixverseVideo } from "../domain/status.ts";
 import type { Logger } from "../log.ts";
 import type { PixverseApi } from "./api.ts";
-import { createdAtMs, NOT_FOUND_CODE, PixverseApiError, toPixverseVideo, type ListItem } from "./pixverse.ts";
+import { createdAtMs, NOT_FOUND_CODE, PixverseApiError, toPixverseVideo, type ListItem, type ListPage } from "./pixverse.ts";
 import type { AccountSession } from "./session.ts";
 import type { AccountTuning } from "./account.ts";
 import { errorMessage } from "./waits.ts";
@@ -40,6 +40,13 @@ export class VideoLedger {
     private readonly log: Logger,
   ) {}
 
+  /** One page of the account's list; items we cannot read are left out and logged (Pixverse's format moved). */
+  private async page(api: PixverseApi, cursor: number, timeoutMs: number): Promise<ListPage> {
+    const list = await api.listPersonal(cursor, timeoutMs);
+    if (list.unreadable.length > 0) this.log.warn("Pixverse's video list has items without a readable video_id/video_status; they are left out", { keys: list.unreadable });
+    return list;
+  }
+
   /** Videos of ours that are not known to be finished. */
   get inFlight(): number {
     this.inFlightSince.purgeStale();
@@ -67,7 +74,7 @@ export class VideoLedger {
       try {
         await this.session.withSession("capacity", Date.now() + budgetMs, async (api) => {
           const at = Date.now();
-          this.noteView(at, (await api.listPersonal(0, Math.max(1, budgetMs))).items);
+          this.noteView(at, (await this.page(api, 0, Math.max(1, budgetMs))).items);
         });
       } catch (err) {
         this.log.debug("could not read the list for the capacity view", { error: errorMessage(err) });
@@ -93,7 +100,7 @@ export class VideoLedger {
       let cursor: number | null = 0;
       for (let page = 0; page < t.pollMaxPages && cursor !== null && missing.size > 0; page++) {
         const at = Date.now();
-        const list = await api.listPersonal(cursor, this.left(deadline, t.actionTimeoutMs));
+        const list = await this.page(api, cursor, this.left(deadline, t.actionTimeoutMs));
         if (page === 0) this.noteView(at, list.items);
         for (const item of list.items) if (missing.delete(item.video_id)) found.push(toPixverseVideo(item));
         cursor = list.next;
@@ -130,7 +137,7 @@ export class VideoLedger {
       let reachedBack = false;
       let cursor: number | null = 0;
       for (let page = 0; page < t.reconcileMaxPages && !reachedBack; page++) {
-        const list = await api.listPersonal(cursor ?? 0, this.left(deadline, t.actionTimeoutMs));
+        const list = await this.page(api, cursor ?? 0, this.left(deadline, t.actionTimeoutMs));
         for (const item of list.items) {
           if ((item.prompt ?? "").trim() !== wanted || exclude.has(item.video_id)) continue;
           const at = createdAtMs(item);

@@ -157,12 +157,20 @@ export function isKnownSubmitCode(code: number): boolean {
   return SUBMIT_ERROR_KINDS.has(code);
 }
 
-export type LoginFailure = "unknown_user" | "too_many_attempts" | "oauth_only" | "bad_credentials";
+export type LoginFailure = "unknown_user" | "too_many_attempts" | "oauth_only" | "human_check" | "bad_credentials";
+
+/**
+ * A refusal that asks for a person rather than other credentials: the human check's own words, or a captcha's.
+ * Our reading, not a documented answer: the page does not send the login while its check is unsolved, but a
+ * check that appears after the page loaded must not read as a wrong password (that stops the account for good).
+ */
+const HUMAN_CHECK_REFUSAL = /verify (that )?you are (a )?human|captcha|are you a robot|turnstile/i;
 
 /** Signing in: why a login answer refused [pixverse.back response.py; pixsim7 pixverse_auth.py]. */
 export function loginFailure(code: number, message: string): LoginFailure {
   if (code === 500213) return "too_many_attempts";
   if (/sign in via oauth/i.test(message)) return "oauth_only";
+  if (HUMAN_CHECK_REFUSAL.test(message)) return "human_check";
   if (code === 500200) return "unknown_user";
   return "bad_credentials";
 }
@@ -259,22 +267,42 @@ export interface ListPage {
   items: ListItem[];
   /** Where the next page starts, or null after the last page. */
   next: number | null;
+  /** Items left out because they lack a readable video_id/video_status: their keys (at most 3; no values, no prompts). */
+  unreadable: string[];
 }
 
-/** Polling: `Resp.data[]`, newest first, and where the next page starts. */
+/** A paging field read whatever its JSON type (`true`, `1`, `"1"`); anything else is unknown (null). */
+const lenientFlag = z.unknown().transform((v): boolean | null => {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "number") return v !== 0;
+  if (typeof v === "string" && /^(true|1|false|0)$/i.test(v.trim())) return /^(true|1)$/i.test(v.trim());
+  return null;
+});
+const lenientInt = z.unknown().transform((v): number | null => {
+  const n = typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : Number.NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+});
+
+/**
+ * Polling: `Resp.data[]`, newest first, and where the next page starts. Read leniently where the sources
+ * say nothing of types (the paging fields), and item by item: one item we cannot read is left out and
+ * reported, not a reason to lose the whole page (every other job's status is on it).
+ */
 export function parseVideoList(resp: unknown, webOffset = 0): ListPage {
-  const parsed = z
-    .object({ data: z.array(z.unknown()).nullish(), web_next_offset: z.coerce.number().int().nullish(), next: z.boolean().nullish() })
-    .safeParse(resp);
+  const parsed = z.object({ data: z.array(z.unknown()).nullish(), web_next_offset: lenientInt.optional(), next: lenientFlag.optional() }).safeParse(resp);
   if (!parsed.success) throw new PixverseFormatError("video list answer has no Resp.data");
-  const items = (parsed.data.data ?? []).map((raw) => {
+  const listed = parsed.data.data ?? [];
+  const items: ListItem[] = [];
+  const unreadable: string[] = [];
+  for (const raw of listed) {
     const item = listItemSchema.safeParse(raw);
-    if (!item.success) throw new PixverseFormatError(`video list item lacks video_id/video_status: ${JSON.stringify(raw).slice(0, 120)}`);
-    return item.data;
-  });
-  const more = parsed.data.next ?? items.length >= LIST_PAGE_SIZE;
-  const next = parsed.data.web_next_offset ?? webOffset + items.length;
-  return { items, next: more && items.length > 0 && next > webOffset ? next : null };
+    if (item.success) items.push(item.data);
+    else if (unreadable.length < 3) unreadable.push(raw !== null && typeof raw === "object" ? Object.keys(raw).slice(0, 30).join(",") : typeof raw);
+  }
+  // Paging counts what was listed, read or not.
+  const more = parsed.data.next ?? listed.length >= LIST_PAGE_SIZE;
+  const next = parsed.data.web_next_offset ?? webOffset + listed.length;
+  return { items, next: more && listed.length > 0 && next > webOffset ? next : null, unreadable };
 }
 
 /** Polling: `list/detail` answers one video; the spec does not say where in Resp, so accept Resp or Resp.data. */

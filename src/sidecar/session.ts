@@ -322,6 +322,12 @@ export class AccountSession {
         this.fail("Pixverse does not know this e-mail (500200): check EMAIL");
         this.log.error("Pixverse refused the login: unknown user", fields);
         return;
+      case "human_check":
+        // A person is needed, not other credentials: ask, and sign in again (the page then shows the check).
+        this.askForHuman(1);
+        this.log.warn("Pixverse refused the login until a person passes its human check", fields);
+        this.scheduleSignIn(this.settings.tuning.reloginCooldownMs);
+        return;
       case "bad_credentials":
         this.fail(`Pixverse refused the login (ErrCode ${answer.code}: ${answer.message}): check EMAIL and PASSWORD`);
         this.log.error("Pixverse refused the login: bad credentials", fields);
@@ -332,7 +338,7 @@ export class AccountSession {
   private askForHuman(round: number): void {
     const detail = this.settings.headless
       ? "the Pixverse login page shows a human check; run the service once with HEADLESS=false and finish the login in the window " +
-        "(the session is then saved and reused), or with the simulator POST /__sim/solve-human-check"
+        "(the session is then saved and reused)"
       : "the Pixverse login page shows a human check: finish the login in the open browser window";
     this.setState("needs_human", detail);
     this.log.warn(round === 1 ? "login needs a person" : "login still needs a person", {

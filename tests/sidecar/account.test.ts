@@ -320,7 +320,9 @@ describe("human check", () => {
     await eventually(async () => (account.status().state === "needs_human" ? true : undefined), 15_000, "needs_human");
     expect(account.status().detail).toContain("HEADLESS=false");
     const hint = lines().find((l) => l.msg === "login needs a person");
-    expect(String(hint?.action)).toContain("solve-human-check");
+    expect(String(hint?.action)).toContain("HEADLESS=false");
+    // Production's own words: nothing of the simulator's.
+    expect(String(hint?.action)).not.toContain("__sim");
     expect(await pool.submit({ kind: "t2v", prompt: "waits", settings: TEST_SETTINGS }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "unavailable" });
     // The automation never ticks the box itself.
     expect((await control(sim, "/stats")).json.humanCheck).toEqual({ on: true, solved: false });

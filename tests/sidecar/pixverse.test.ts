@@ -84,6 +84,23 @@ describe("the list", () => {
     expect(parseVideoList({ data: full, next: false }, 0).next).toBeNull();
     expect(parseVideoList({ data: [] }, 0).next).toBeNull();
   });
+
+  test("reads the paging fields whatever their JSON type: next as 1 or \"true\", web_next_offset as a string", () => {
+    const full = Array.from({ length: 50 }, (_, i) => ({ video_id: i + 1, video_status: 1 }));
+    expect(parseVideoList({ data: full, next: 1, web_next_offset: "60" }, 0).next).toBe(60);
+    expect(parseVideoList({ data: full, next: "true" }, 0).next).toBe(50);
+    expect(parseVideoList({ data: full, next: 0 }, 0).next).toBeNull();
+    // An unreadable paging field is as if absent: a full page means there may be more.
+    expect(parseVideoList({ data: full, next: { more: true }, web_next_offset: "soon" }, 0).next).toBe(50);
+  });
+
+  test("an item it cannot read is left out and reported by its keys; the rest of the page is kept, and paging counts it", () => {
+    const page = parseVideoList({ data: [{ video_id: 1, video_status: 1 }, { id: 2, status: 5, prompt: "private words" }, { video_id: 3, video_status: 5 }], next: false }, 0);
+    expect(page.items.map((i) => i.video_id)).toEqual(["1", "3"]);
+    expect(page.unreadable).toEqual(["id,status,prompt"]);
+    const full = [...Array.from({ length: 49 }, (_, i) => ({ video_id: i + 1, video_status: 1 })), { id: 50 }];
+    expect(parseVideoList({ data: full }, 0).next).toBe(50);
+  });
 });
 
 describe("creating a video", () => {
@@ -195,6 +212,13 @@ describe("error codes", () => {
     expect(loginFailure(500213, "Too many login attempts")).toBe("too_many_attempts");
     expect(loginFailure(500201, "This account was registered with Google: please sign in via OAuth")).toBe("oauth_only");
     expect(loginFailure(500200, "User does not exist")).toBe("unknown_user");
+    expect(loginFailure(500201, "Incorrect username or password")).toBe("bad_credentials");
+  });
+
+  test("a login refused until a person passes a human check asks for a person, never reads as bad credentials", () => {
+    expect(loginFailure(400, "Please verify you are human before signing in")).toBe("human_check");
+    expect(loginFailure(500201, "Captcha verification failed")).toBe("human_check");
+    expect(loginFailure(400, "Verify that you are a human")).toBe("human_check");
     expect(loginFailure(500201, "Incorrect username or password")).toBe("bad_credentials");
   });
 });
