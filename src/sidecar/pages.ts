@@ -240,11 +240,15 @@ export class CreationPage {
     return "switched";
   }
 
-  /** The file input of the visible image slot; on the 2025 layout, the image tab's input. */
+  /**
+   * The file input of the visible image slot; without one (the 2025 layout's image tab, a changed page), the
+   * first input that takes images: the page holds several (the 2026 page's first one takes a video).
+   */
   async imageInput(timeoutMs: number): Promise<Locator> {
     if (await isVisibleWithin(this.uploadArea, Math.min(timeoutMs, 2_000))) return this.uploadArea.locator('input[type="file"]').first();
     await this.chooseModeIfTabbed("i2v", timeoutMs);
-    return this.page.locator('input[type="file"]').first();
+    const forImages = this.page.locator('input[type="file"][accept*="image" i]');
+    return (await forImages.count()) > 0 ? forImages.first() : this.page.locator('input[type="file"]').first();
   }
 
   /**
