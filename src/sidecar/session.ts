@@ -24,6 +24,8 @@ export class AccountSession {
   private lastLoginAt = 0;
   private blockedUntil = 0;
   private creditsCheckAt = 0;
+  /** Paused for credits: the balance a resume waits for (what the refused video should cost; at least 1). */
+  private creditsNeeded = 1;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private closedValue = false;
   private readonly stateWaiters = new Set<() => void>();
@@ -153,9 +155,14 @@ export class AccountSession {
     if (this.state === "paused_credits") await this.creditsCameBack();
   }
 
-  /** Pixverse said the credits or the monthly limit are used up: polls go on, submissions wait. */
-  pauseForCredits(answer: Pick<Envelope, "code" | "message">): void {
+  /**
+   * Pixverse said the credits or the monthly limit are used up: polls go on, submissions wait until the balance
+   * covers `cost` (what the refused video should cost; null: unknown), so that an account with a few credits
+   * left is not resumed, refused and paused again at every recheck.
+   */
+  pauseForCredits(answer: Pick<Envelope, "code" | "message">, cost: number | null = null): void {
     this.creditsCheckAt = Date.now() + this.settings.tuning.creditsRecheckMs;
+    this.creditsNeeded = Math.max(1, cost ?? 1);
     if (this.state === "paused_credits") return;
     this.setState("paused_credits", `${answer.message || "credits used up"} (ErrCode ${answer.code})`);
     this.log.error("account paused: Pixverse credits or monthly limit used up; jobs wait until credits return", { code: answer.code });
@@ -204,7 +211,7 @@ export class AccountSession {
       this.log.warn("credits check failed", { error: errorMessage(err) });
       return null;
     });
-    if (credits === null || credits.total <= 0) return false;
+    if (credits === null || credits.total < this.creditsNeeded) return false;
     this.setState("ready", `credits available again (${credits.total})`);
     this.log.info("account resumed: credits available", { credits: credits.total });
     return true;

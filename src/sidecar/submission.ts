@@ -14,6 +14,7 @@ import { CreationPage, type CreateOutcome, type ImageFile, type VideoKind } from
 import {
   API_PATHS,
   createdVideoId,
+  expectedCredits,
   generationBody,
   isKnownSubmitCode,
   LABELS,
@@ -59,6 +60,8 @@ export class Submitter {
   private submissionsOnPage = 0;
   /** UI path: the settings the route lays over the page's next t2v/i2v body. */
   private overlay: Record<string, unknown> | null = null;
+  /** What the submission under way should cost (expectedCredits), for a credits pause to wait for; null: unknown. */
+  private cost: number | null = null;
   readonly queue = new SerialQueue();
 
   constructor(
@@ -84,6 +87,7 @@ export class Submitter {
   /** One try, by the configured path, all of it before `deadline`. */
   async attempt(input: SubmitInput, deadline: number): Promise<PageAttempt> {
     const t = this.settings.tuning;
+    this.cost = expectedCredits(input.settings).credits;
     const left = (cap: number) => Math.max(1, Math.min(cap, deadline - Date.now()));
     let create: CreationPage | null;
     let image: UploadedImage | undefined;
@@ -262,7 +266,7 @@ export class Submitter {
     const fields = { step, code: answer.code, kind, errMsg: answer.message };
     if (!isKnownSubmitCode(answer.code)) this.log.warn("unknown ErrCode at submission: treated as transient", fields);
     else this.log.info("submission refused", fields);
-    if (kind === "credits") this.session.pauseForCredits(answer);
+    if (kind === "credits") this.session.pauseForCredits(answer, this.cost);
     return { result: { ok: false, kind, code: answer.code, message: answer.message || `ErrCode ${answer.code}` } };
   }
 

@@ -7,6 +7,7 @@ import { mapPixverseVideo, type PixverseOutcome } from "../../src/domain/status.
 import type { SubmitInput } from "../../src/sidecar/account.ts";
 import type { AccountPool } from "../../src/sidecar/pool.ts";
 import { sessionFile } from "../../src/sidecar/browser.ts";
+import { expectedCredits } from "../../src/sidecar/pixverse.ts";
 import { startSimulator, type Simulator } from "../../src/simulator/server.ts";
 import {
   addAccount,
@@ -277,6 +278,20 @@ describe("Pixverse refusing a submission", () => {
     expect(account.status().state).toBe("paused_credits");
     const refusedBefore = (await stats(sim)).refused;
     expect(await pool.submit({ kind: "t2v", prompt: "second", settings: TEST_SETTINGS }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "credits" });
+    expect((await stats(sim)).refused).toEqual(refusedBefore);
+  });
+
+  test("an account with fewer credits than a video costs stays paused at each recheck, without a refused submission each time", async () => {
+    await addAccount(sim, { email: EMAIL, password: PASSWORD, credits: 5 });
+    expect(expectedCredits(TEST_SETTINGS).credits!).toBeGreaterThan(5);
+    // A recheck before every submission: only the balance decides.
+    const { pool, account } = await ready({ tuning: { creditsRecheckMs: 0 } });
+    expect(await pool.submit({ kind: "t2v", prompt: "too dear", settings: TEST_SETTINGS }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "credits" });
+    const refusedBefore = (await stats(sim)).refused;
+    for (let i = 0; i < 3; i++) {
+      expect(await pool.submit({ kind: "t2v", prompt: `still too dear ${i}`, settings: TEST_SETTINGS }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind: "credits" });
+    }
+    expect(account.status().state).toBe("paused_credits");
     expect((await stats(sim)).refused).toEqual(refusedBefore);
   });
 });
