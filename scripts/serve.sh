@@ -5,4 +5,5 @@
 # --max-http-header-size: every parameter may come in the query string (docs/API.md). The longest legal prompt
 # and negative_prompt in 4-byte characters, percent-encoded, with the longest ids and callback_url, make a
 # request line of about 70 KB; past Bun's default of 16 KiB the request would get a bare 431 from Bun itself.
-exec bun --max-http-header-size=131072 "$(dirname "$0")/../src/main.ts" "$@"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+exec bun --max-http-header-size=131072 "$ROOT/src/main.ts" "$@"
