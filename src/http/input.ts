@@ -37,38 +37,48 @@ export async function readInput(c: Context): Promise<Record<string, unknown>> {
   return fields;
 }
 
-/** The query as Hono's validator hands it to a schema: one value per key, an array when a key repeats. */
-export function queryFields(c: Context): Record<string, string | string[]> {
+/**
+ * The query as Hono's validator hands it to a schema: one value per key, an array when a key repeats. The
+ * values of `lenient` keys (an optional flag that must never be an error) are kept as typed when they do not
+ * decode.
+ */
+export function queryFields(c: Context, lenient: ReadonlySet<string> = NONE): Record<string, string | string[]> {
   const url = c.req.url;
   const at = url.indexOf("?");
-  return at < 0 ? Object.create(null) : urlencodedFields(url.slice(at + 1), "query string");
+  return at < 0 ? Object.create(null) : urlencodedFields(url.slice(at + 1), "query string", lenient);
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 /**
  * `a=1&b=x+y` as fields (`+` is a space, a repeated key an array), decoded strictly: percent-escapes of bytes
  * that are not UTF-8 are a 400. Lenient decoders read them as U+FFFD (URLSearchParams, a form body) or keep
  * them as typed (Hono's query), so the same request sent two ways would name two different users.
  */
-function urlencodedFields(text: string, where: "query string" | "body"): Record<string, string | string[]> {
+function urlencodedFields(text: string, where: "query string" | "body", lenient: ReadonlySet<string> = NONE): Record<string, string | string[]> {
   const fields: Record<string, string | string[]> = Object.create(null);
   for (const pair of text.split("&")) {
     if (pair === "") continue;
     const eq = pair.indexOf("=");
     const key = decodeComponent(eq < 0 ? pair : pair.slice(0, eq), () => invalidBody(`the ${where} holds a percent-escape that is malformed or not UTF-8`));
-    const value = eq < 0 ? "" : decodeComponent(pair.slice(eq + 1), () => invalidParameter(key, `${key} holds a percent-escape that is malformed or not UTF-8`));
+    const raw = eq < 0 ? "" : pair.slice(eq + 1);
+    const value = decodeComponent(raw, () => (lenient.has(key) ? raw : invalidParameter(key, `${key} holds a percent-escape that is malformed or not UTF-8`)));
     const seen = fields[key];
     fields[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
   return fields;
 }
 
-function decodeComponent(raw: string, refused: () => HttpError): string {
+/** `raw` decoded; when it does not decode, `refused` says what instead: an error to throw, or a value. */
+function decodeComponent(raw: string, refused: () => HttpError | string): string {
   const spaced = raw.includes("+") ? raw.replaceAll("+", " ") : raw;
   if (!spaced.includes("%")) return spaced;
   try {
     return decodeURIComponent(spaced);
   } catch {
-    throw refused();
+    const instead = refused();
+    if (instead instanceof HttpError) throw instead;
+    return instead;
   }
 }
 

@@ -91,8 +91,9 @@ export const getStatusSchema = ownerSchema.extend({ video_id: videoIdField });
 /**
  * get_status's `detail` (beyond the contract): `true` (or `1`, any case, spaces around it ignored) asks for the
  * details; any other value is the contract's answer, exactly as without it (a caller that sends `detail=no` or
- * an empty value never gets an error the contract does not have). Given twice, the last one counts. Parsed only when the query has
- * it, so a contract request does no work for it; documented with get_status's parameters.
+ * an empty value never gets an error the contract does not have; one with a malformed percent-escape is kept as
+ * typed, src/http/input.ts). Given twice, the last one counts. Parsed only when the query has it, so a contract
+ * request does no work for it; documented with get_status's parameters.
  */
 export const detailField = z
   .unknown()

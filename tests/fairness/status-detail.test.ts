@@ -145,6 +145,12 @@ describeEachDatabase("get_status detail=true", (db) => {
       expect(r.status, no).toBe(200);
       expect(r.text, no).toBe(plain.text);
     }
+    // A malformed or non-UTF-8 escape is just another value (an id's would be a 400).
+    for (const raw of ["%zz", "%E9", "tr%ue"]) {
+      const r = await app.request(`/get_status?${new URLSearchParams({ video_id: String(id), ...o })}&detail=${raw}`);
+      expect(r.status, raw).toBe(200);
+      expect(await r.text(), raw).toBe(plain.text);
+    }
     const twice = await app.request(`/get_status?${new URLSearchParams({ video_id: String(id), ...o })}&detail=false&detail=true`);
     expect(JSON.parse(await twice.text())).toMatchObject({ state: "queued" });
     // The other parameters are still checked first, and someone else's video stays a 404.

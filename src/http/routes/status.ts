@@ -22,6 +22,9 @@ import { answerJson, type RequestScope } from "../scope.ts";
 import type { StatusRow } from "../../db/videos.ts";
 import type { QueueDetail } from "../../db/queue-position.ts";
 
+/** get_status's optional flag: never an error, even with a malformed percent-escape (schemas.ts detailField). */
+const DETAIL: ReadonlySet<string> = new Set(["detail"]);
+
 /** Distinct valid query strings kept validated, and their characters in all (a poll's URL is about 100). */
 const QUERY_MEMO_ENTRIES = 10_000;
 const QUERY_MEMO_CHARS = 2_000_000;
@@ -112,7 +115,8 @@ export function registerStatusRoutes(app: OpenAPIHono<AppEnv>, deps: StatusDeps)
     const url = c.req.url;
     let q = validated.get(url);
     if (q === undefined) {
-      const fields = queryFields(c);
+      // `detail` is never an error (schemas.ts): a malformed escape in it is kept as typed, so not `true`.
+      const fields = queryFields(c, DETAIL);
       const parsed = getStatusSchema.safeParse(fields);
       if (!parsed.success) throw invalidInput(parsed.error);
       // Beyond the contract, and looked at only when the query names it: the contract's path does no more work.
