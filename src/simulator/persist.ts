@@ -1,7 +1,8 @@
 // The state file (`startSimulator({ stateFile })`, `SIM_STATE_FILE`): the demo's simulator keeps its accounts,
 // sessions, videos and media records across restarts, so a restarted demo still has the videos it was
 // making (they finish on their original schedule) and a saved browser session still works.
-// Written after every change, debounced, atomically (temporary file + rename) and readable by the owner only.
+// Written after every change, debounced, atomically (temporary file + rename) and readable by the owner only;
+// a new video is written before its id is answered, so a demo killed right after a submission still has it.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
@@ -96,9 +97,10 @@ export function persistState(state: SimState, file: string, logger: Logger): Sta
     }
   };
 
-  state.setChangeListener(() => {
+  state.setChangeListener((durable) => {
     dirty = true;
-    timer ??= setTimeout(save, SAVE_DELAY_MS);
+    if (durable) save();
+    else timer ??= setTimeout(save, SAVE_DELAY_MS);
   });
 
   return {

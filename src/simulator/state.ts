@@ -118,7 +118,7 @@ export class SimState {
   private counters = freshCounters();
   private layout: Ui;
   private labelOverrides: Labels = {};
-  private onChange: (() => void) | null = null;
+  private onChange: ((durable: boolean) => void) | null = null;
   // Ids keep growing across resets so that an id seen before a reset never names a new video.
   private lastId: number;
 
@@ -242,7 +242,9 @@ export class SimState {
       credits: cost,
     });
     this.noteConcurrency(account);
-    this.changed();
+    // Pixverse has the video once it answers with its id: written before the answer, so a crash of the
+    // process right after cannot take back a video the caller was told about.
+    this.changed(true);
     return { ok: true, video };
   }
 
@@ -322,8 +324,9 @@ export class SimState {
     };
   }
 
-  /** Called on every change worth saving; persist.ts debounces the writes. */
-  setChangeListener(listener: (() => void) | null): void {
+  /** Called on every change worth saving; persist.ts debounces the writes, except `durable` ones (a new
+   * video), which it writes before the call returns. */
+  setChangeListener(listener: ((durable: boolean) => void) | null): void {
     this.onChange = listener;
   }
 
@@ -356,8 +359,8 @@ export class SimState {
     if (d && !this.accounts.find(d.email)) this.addAccount(d);
   }
 
-  private changed(): void {
-    this.onChange?.();
+  private changed(durable = false): void {
+    this.onChange?.(durable);
   }
 
   private running(account: Account): number {

@@ -88,6 +88,18 @@ describe("state file", () => {
     expect((await readdir(join(file, ".."))).filter((n) => n !== "state.json")).toEqual([]);
   });
 
+  test("has a new video on disk by the time its id is answered, so a crash right after cannot lose it", async () => {
+    const file = await stateFile();
+    const sim = await start(file);
+    await addAccount(sim, { email: "ann@example.com", password: "pw", concurrency: 3 });
+    const token = await login(sim, "ann@example.com", "pw");
+    for (const prompt of ["first", "second", "third"]) {
+      const id = (await submitT2v(sim, token, prompt)).Resp.video_id as number;
+      const saved = JSON.parse(readFileSync(file, "utf8")) as { videos: { id: number }[] };
+      expect(saved.videos.map((v) => v.id)).toContain(id);
+    }
+  });
+
   test("starts empty from an unreadable file, keeping it aside", async () => {
     const file = await stateFile();
     const first = await start(file);
