@@ -26,6 +26,7 @@ import type { AdminDeps } from "./admin/view.ts";
 import { MEDIA_PATHS, registerMediaRoutes } from "./http/routes/media.ts";
 import type { LocalStore } from "./media/local.ts";
 import type { UploadGateOptions } from "./http/upload-gate.ts";
+import { AllowedMethods } from "./http/allowed-methods.ts";
 
 export interface AppDeps {
   videos: VideoService;
@@ -80,8 +81,8 @@ export function createApp(deps: AppDeps) {
     },
   });
   // Filled once every route is registered: the paths the API serves and their methods (405 with Allow).
-  const allowed = new Map<string, string[]>();
-  const scope = createRequestScope({ logger: deps.logger, metrics: deps.metrics, knownPath: (path) => allowed.has(path) });
+  const allowed = new AllowedMethods();
+  const scope = createRequestScope({ logger: deps.logger, metrics: deps.metrics, servedRoute: (path) => allowed.match(path)?.route });
   // Every route runs inside the scope middleware except get_status, a single handler that opens the same
   // scope itself (routes/status.ts says why); paths that match no route get it in the not-found handler.
   for (const path of [...SCOPED_PATHS, ...(deps.admin ? ADMIN_PATHS : []), ...(deps.media ? MEDIA_PATHS : [])]) app.use(path, ...scope.middleware);
@@ -101,14 +102,10 @@ export function createApp(deps: AppDeps) {
   // Scalar's page loads its script from a CDN in the reader's browser; the service only serves this HTML.
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Pixverse video API" }));
 
-  for (const r of app.routes) {
-    if (r.method === "ALL") continue;
-    const methods = allowed.get(r.path) ?? [];
-    if (!methods.includes(r.method)) allowed.set(r.path, [...methods, r.method]);
-  }
+  for (const r of app.routes) if (r.method !== "ALL") allowed.add(r.path, r.method);
   app.notFound(
     scope.direct(undefined, (c) => {
-      const allow = allowed.get(c.req.path);
+      const allow = allowed.match(c.req.path)?.methods;
       // Thrown, so that the scope answers it with the request id, as any failure.
       throw new HttpError(
         allow && !allow.includes(c.req.method)

@@ -25,8 +25,8 @@ import {
 export interface ScopeOptions {
   logger: Logger;
   metrics?: Metrics;
-  /** Is this a path the API serves (with another method: its 405s are labelled with the path)? */
-  knownPath: (path: string) => boolean;
+  /** The registered route of a path the API serves (with another method: its 405s are labelled with it). */
+  servedRoute: (path: string) => string | undefined;
 }
 
 export interface RequestScope {
@@ -60,7 +60,7 @@ export function answerJson(id: string, body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", [ID_HEADER]: id } });
 }
 
-export function createRequestScope({ logger, metrics, knownPath }: ScopeOptions): RequestScope {
+export function createRequestScope({ logger, metrics, servedRoute }: ScopeOptions): RequestScope {
   // Our ids: this process's prefix and a counter, unique across instances and far cheaper than a UUID each.
   const bootId = crypto.randomUUID().slice(0, 8);
   let requestCount = 0;
@@ -105,7 +105,7 @@ export function createRequestScope({ logger, metrics, knownPath }: ScopeOptions)
    */
   function finish(c: Context<AppEnv>, route: string | undefined, status: number, startedAt: number, id: string, ownId = false): void {
     const ms = performance.now() - startedAt;
-    if (metrics) recorderFor(route ?? (knownPath(c.req.path) ? c.req.path : "unmatched"))(c.req.method, status, ms / 1000);
+    if (metrics) recorderFor(route ?? servedRoute(c.req.path) ?? "unmatched")(c.req.method, status, ms / 1000);
     if (logRequests) {
       logger.request({
         request_id: id,

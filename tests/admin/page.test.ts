@@ -193,6 +193,18 @@ describeEachDatabase("operator page", (db) => {
     expect((await f.queries.listControls())[0]!.signInRequestedAt).toBeNull();
   });
 
+  test("another method on an action is a JSON 405 with Allow: POST, and does nothing", async () => {
+    const f = await setup();
+    await seed(f);
+    for (const path of ["/admin/jobs/1/requeue", "/admin/accounts/0123456789abcdef/pause", "/admin/accounts/x/sign-in"]) {
+      const res = await f.app.request(path, { headers: AUTH });
+      expect(res.status, path).toBe(405);
+      expect(res.headers.get("allow")).toBe("POST");
+      expect(await res.json()).toMatchObject({ error: "method_not_allowed" });
+    }
+    expect(await f.queries.listControls()).toEqual([]);
+  });
+
   test("an unknown account is a 404 and changes nothing", async () => {
     const f = await setup();
     await seed(f);

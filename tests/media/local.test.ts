@@ -418,10 +418,23 @@ describeEachDatabase("GET /media", (db) => {
       "/media/%2e%2e/%2e%2e%2fetc%2fpasswd",
       "/media/ab/..%2F..%2F..%2Fetc%2Fpasswd",
       `/media/${NAME}.mp4.part-1234`,
+      // A written file's name with one character escaped: one spelling per file.
+      `/media/${NAME.replace("12-", "%31%32-")}.mp4`,
+      `/media/${NAME.replace("/", "%2F")}.mp4`,
     ]) {
       const res = await app.request(path);
       expect(res.status, path).toBe(404);
       expect((await res.json()).error, path).toBe("not_found");
+    }
+  });
+
+  test("another method on a file's URL is a JSON 405 with Allow", async () => {
+    await serve();
+    for (const method of ["POST", "PUT", "DELETE"]) {
+      const res = await app.request(`/media/${NAME}.mp4`, { method });
+      expect((await res.json()).error, method).toBe("method_not_allowed");
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("GET");
     }
   });
 
@@ -430,7 +443,13 @@ describeEachDatabase("GET /media", (db) => {
     const plain = createApp({ videos, logger: createLogger("silent"), limits: { generationsPerMinute: 10, statusPerMinute: 10 }, allowed: TEST_ALLOWED });
     expect((await plain.request(`/media/${NAME}.mp4`)).status).toBe(404);
     await serve();
-    const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(doc.paths)).toContain("/media/{dir}/{file}");
+    type Doc = { paths: Record<string, { get: { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }> };
+    const doc = (await (await app.request("/openapi.json")).json()) as Doc;
+    // The file's answers say what they carry: the bytes of an MP4 or a JPEG.
+    const answers = doc.paths["/media/{dir}/{file}"]!.get.responses;
+    for (const status of ["200", "206"]) {
+      expect(Object.keys(answers[status]!.content ?? {}).sort(), status).toEqual(["image/jpeg", "video/mp4"]);
+      expect(answers[status]!.content!["video/mp4"]!.schema).toEqual({ type: "string", format: "binary" });
+    }
   });
 });

@@ -16,6 +16,12 @@ import { parseRange } from "../../media/range.ts";
 /** The paths under the request scope (app.ts): the log line and the metrics, labelled with the route. */
 export const MEDIA_PATHS = ["/media/*"];
 
+/** The OpenAPI content of an answer carrying the file's bytes. */
+const FILE_CONTENT = {
+  "video/mp4": { schema: z.string().openapi({ format: "binary" }) },
+  "image/jpeg": { schema: z.string().openapi({ format: "binary" }) },
+};
+
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
 const mediaNotFound = () => new HttpError({ kind: "not_found", message: "no such media file" });
@@ -25,6 +31,13 @@ function matches(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false;
   const bare = (t: string) => t.trim().replace(/^W\//, "");
   return header.split(",").some((t) => t.trim() === "*" || bare(t) === etag);
+}
+
+/** The path of a request URL as it arrived (`http://host/media/a%31/b?x` → `/media/a%31/b`). */
+function rawPath(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const query = url.indexOf("?", start);
+  return url.slice(start, query === -1 ? undefined : query);
 }
 
 export function registerMediaRoutes(app: OpenAPIHono<AppEnv>, store: LocalStore): void {
@@ -38,8 +51,8 @@ export function registerMediaRoutes(app: OpenAPIHono<AppEnv>, store: LocalStore)
         "One byte range per request (206, or 416 outside the file); cached for a year as immutable, with an ETag. No API key.",
       request: { params: z.object({ dir: z.string(), file: z.string() }) },
       responses: {
-        200: { description: "The whole file (video/mp4 or image/jpeg)." },
-        206: { description: "The requested byte range, with Content-Range." },
+        200: { description: "The whole file (video/mp4 or image/jpeg).", content: FILE_CONTENT },
+        206: { description: "The requested byte range, with Content-Range.", content: FILE_CONTENT },
         304: { description: "Not modified (If-None-Match)." },
         404: errorAnswer("No such media file.", [{ summary: "unknown name", error: { kind: "not_found", message: "no such media file" } }]),
         416: errorAnswer("The range starts past the end of the file; Content-Range says its length.", [
@@ -51,7 +64,9 @@ export function registerMediaRoutes(app: OpenAPIHono<AppEnv>, store: LocalStore)
   );
 
   app.get("/media/:dir/:file", async (c: Context<AppEnv>) => {
-    const name = `${c.req.param("dir")}/${c.req.param("file")}`;
+    // As sent, not as Hono decodes the params: a name is ASCII, so one file has one spelling and an escape
+    // is a 404 (dot segments were already resolved by the URL parser, as any client resolves them).
+    const name = rawPath(c.req.url).slice("/media/".length);
     const parsed = parseMediaName(name);
     const path = parsed ? store.pathOf(name) : null;
     if (!parsed || !path) throw mediaNotFound();
