@@ -251,11 +251,13 @@ async function main(): Promise<void> {
   // Readiness names each part's state; Pixverse's own words (which may quote an account) stay in the log.
   const readiness = async (): Promise<ReadinessReport> => {
     const checks: ReadinessReport["checks"] = {};
+    let paused: ReadonlySet<string> = new Set();
     try {
       await ping(database.db);
       checks.database = { ok: true };
       const m = await migrationsApplied(database.db);
       checks.migrations = { ok: m.applied >= m.expected, detail: `${m.applied} of ${m.expected} applied` };
+      if (gen.generator) paused = await adminQueries.pausedAccounts();
     } catch {
       checks.database = { ok: false, detail: "database unreachable" };
     }
@@ -263,8 +265,12 @@ async function main(): Promise<void> {
       const h = gen.generator.health();
       checks.pixverse = { ok: h.ready, detail: h.state };
       // `standby`: another instance holds the account's lease and drives it; not this instance's trouble.
+      // `paused`: the operator paused it on /admin, so it takes no job whatever its session's state.
       for (const account of gen.states()) {
-        checks[`pixverse:${maskEmail(account.email)}`] = { ok: account.state === "ready" || account.state === "standby", detail: account.state };
+        const check = paused.has(account.email)
+          ? { ok: false, detail: `paused (${account.state})` }
+          : { ok: account.state === "ready" || account.state === "standby", detail: account.state };
+        checks[`pixverse:${maskEmail(account.email)}`] = check;
       }
       if (leaseKeeper) checks.leases = { ok: true, detail: `${leaseKeeper.held().length} of ${gen.accounts.length} accounts driven by this instance (${owner})` };
     }

@@ -9,7 +9,9 @@ import { startService, type ServiceProcess } from "../support/service-process.ts
 import { addAccount, control, eventually, reset } from "../simulator/helpers.ts";
 import { png } from "../support/images.ts";
 import { requireChromium } from "../sidecar/helpers.ts";
+import { accountKey } from "../../src/admin/view.ts";
 
+const ADMIN_PASSWORD = "e2e-admin-password-0123";
 const ACCOUNT = { email: "e2e@example.com", password: "e2e-password" };
 const OWNER = { app_bundle_id: "com.example.e2e", apphud_user_id: "e2e-user" };
 
@@ -202,15 +204,27 @@ describe("the service as a process", () => {
   }, 150_000);
 
   test("/ready names the database, the migrations and each account's state, never Pixverse's own words", async () => {
-    const env = await freshEnv();
+    const env = { ...(await freshEnv()), ADMIN_PASSWORD: ADMIN_PASSWORD };
     const good = await launch(env);
-    const ready = await eventually(async () => {
+    const readiness = async () => {
       const res = await fetch(`${good.url}/ready`);
-      return res.status === 200 ? ((await res.json()) as { checks: Record<string, { ok: boolean; detail?: string }> }) : undefined;
-    }, 30_000, "the service to be ready");
+      return { status: res.status, body: (await res.json()) as { checks: Record<string, { ok: boolean; detail?: string }> } };
+    };
+    const ready = await eventually(async () => ((await readiness()).status === 200 ? (await readiness()).body : undefined), 30_000, "the service to be ready");
     expect(ready.checks.database).toEqual({ ok: true });
     expect(ready.checks.migrations?.ok).toBe(true);
     expect(ready.checks["pixverse:e***@example.com"]).toEqual({ ok: true, detail: "ready" });
+    // Paused by the operator, the only account takes no job: not ready until it is resumed.
+    const admin = (action: string) =>
+      fetch(`${good.url}/admin/accounts/${accountKey(ACCOUNT.email)}/${action}`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { authorization: `Basic ${btoa(`admin:${ADMIN_PASSWORD}`)}`, origin: good.url },
+      });
+    expect((await admin("pause")).status).toBe(303);
+    expect(await readiness()).toEqual({ status: 503, body: expect.objectContaining({ checks: expect.objectContaining({ "pixverse:e***@example.com": { ok: false, detail: "paused (ready)" } }) }) });
+    expect((await admin("resume")).status).toBe(303);
+    expect((await readiness()).status).toBe(200);
     await good.stop("SIGTERM");
 
     // A fresh data folder: the first service's saved session would otherwise still sign it in.
