@@ -329,8 +329,9 @@ async function main(): Promise<void> {
     port: config.PORT,
     hostname: config.HOST,
     fetch: app.fetch,
-    // The routes' bodyLimit middleware answers 413 in JSON; Bun's cap only guards against absurd bodies.
-    maxRequestBodySize: 1024 * 1024 * 1024,
+    // No cap of Bun's own: a body is streamed, never buffered before a route reads it, and every route that
+    // reads one bounds it with Hono's bodyLimit, which answers the contract's JSON 413 (Bun's is a bare one).
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 60,
     development: false,
   });

@@ -4,6 +4,7 @@ import { expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { startService } from "../support/service-process.ts";
 
@@ -41,6 +42,39 @@ test("started as npm start and the image start it, the service takes the longest
     const body = await res.text();
     expect(res.status, body).toBe(200);
     expect(JSON.parse(body).video_id).toBeGreaterThan(0);
+  } finally {
+    await service.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+/** Send `head` on a fresh connection and give back what the server answers before it closes (or 5 s pass). */
+function rawRequest(url: string, head: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    let answer = "";
+    const socket = connect(Number(port), hostname, () => socket.write(head));
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk) => (answer += chunk));
+    socket.on("close", () => resolve(answer));
+    socket.on("error", () => resolve(answer));
+    setTimeout(() => socket.destroy(), 5_000);
+  });
+}
+
+test("a body announced far over the limit (past Bun's own cap too) is the contract's JSON 413, refused unread", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "startup-"));
+  const service = await startService({ GENERATOR: "none", DATA_DIR: dataDir });
+  try {
+    for (const [path, length] of [["/image2video", 5_000_000_000], ["/text2video", 2_000_000_000]] as const) {
+      const answer = await rawRequest(
+        service.url,
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n--b\r\n`,
+      );
+      expect(answer, path).toStartWith("HTTP/1.1 413");
+      const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as { error: string };
+      expect(body.error, path).toBe("payload_too_large");
+    }
   } finally {
     await service.stop();
     await rm(dataDir, { recursive: true, force: true });
