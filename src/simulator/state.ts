@@ -15,6 +15,7 @@ import {
   MANUAL_IMAGE,
   outputSize,
   PAGE_DEFAULTS,
+  LONG_QUEUED_SHARE,
   QUEUED_SHARE,
   ratioOf,
   readMarkers,
@@ -217,7 +218,7 @@ export class SimState {
       imageUrl: sub.image?.url ?? null,
       seed: s.seed ?? Math.floor(this.settings.random() * 2_147_483_647),
       createdAt: now,
-      startedAt: now + Math.round(time * QUEUED_SHARE),
+      startedAt: now + Math.round(time * (markers.queued ? LONG_QUEUED_SHARE : QUEUED_SHARE)),
       finishAt: now + time,
       // Our choice: a `[sim:deleted]` video stays finished for one more generation time, then is deleted.
       deletedAt: markers.outcome === "deleted" ? now + 2 * time : null,

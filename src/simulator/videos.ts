@@ -33,6 +33,8 @@ export interface Video {
 export interface Markers {
   blocked: boolean;
   slow: boolean;
+  /** `[sim:queued]`: in Pixverse's queue (9) for most of its time, as at busy times or off-peak. */
+  queued: boolean;
   outcome: Outcome;
 }
 
@@ -46,7 +48,7 @@ export function readMarkers(prompt: string): Markers {
       : prompt.includes("[sim:deleted]")
         ? "deleted"
         : "done";
-  return { blocked: prompt.includes("[sim:blocked]"), slow: prompt.includes("[sim:slow]"), outcome };
+  return { blocked: prompt.includes("[sim:blocked]"), slow: prompt.includes("[sim:slow]"), queued: prompt.includes("[sim:queued]"), outcome };
 }
 
 /** The base time with ±`jitter` (default ±20 %), ×10 for `[sim:slow]`. */
@@ -56,6 +58,8 @@ export function generationTime(baseMs: number, slow: boolean, random: () => numb
 
 /** The first fifth of a generation is reported as queued (9), the rest as generating (5); our choice. */
 export const QUEUED_SHARE = 0.2;
+/** `[sim:queued]`: nine tenths of it. */
+export const LONG_QUEUED_SHARE = 0.9;
 
 export function videoStatus(video: Video, now: number): number {
   if (now < video.startedAt) return VIDEO_STATUS.queued;

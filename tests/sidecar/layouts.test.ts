@@ -180,7 +180,7 @@ describe("2026 layout specifics", () => {
 
   test("a video in Pixverse's queue (status 9) is still generating, not failed", async () => {
     const { pool } = await ready();
-    const id = await submitOk(pool, { kind: "t2v", prompt: "queued at a busy time [sim:slow]", settings: TEST_SETTINGS });
+    const id = await submitOk(pool, { kind: "t2v", prompt: "queued at a busy time [sim:slow] [sim:queued]", settings: TEST_SETTINGS });
     const [video] = (await pool.poll([id], 5_000)).videos;
     expect(video?.status).toBe(9);
     expect(mapPixverseVideo(video!).kind).toBe("pending");

@@ -66,6 +66,17 @@ describe("t2v", () => {
     expect(done.first_frame).toEndWith(".jpg");
   });
 
+  test("[sim:queued] keeps a video queued (9) for nine tenths of its time (past where others generate), then it finishes", async () => {
+    const id = await submitOk("at a busy hour [sim:queued]");
+    const plain = await submitOk("at a quiet hour");
+    // Generation times are 0.8–1.2 × GEN_MS: at 0.7 the plain one generates, the queued one still waits.
+    clock.advance(0.7 * GEN_MS);
+    expect(await statusOf(plain)).toBe(5);
+    expect(await statusOf(id)).toBe(9);
+    clock.advance(0.5 * GEN_MS + 1);
+    expect(await statusOf(id)).toBe(1);
+  });
+
   test("serves the finished video as a real MP4, with and without the %2F escapes", async () => {
     const id = await submitOk("a dog");
     clock.advance(1.2 * GEN_MS);
@@ -105,16 +116,18 @@ describe("t2v", () => {
   });
 
   test("accepts the 2026 page's fields and uses the seed it was given", async () => {
-    const body = t2vBody("a cat", { seed: 4242, negative_prompt: "blurry", sound_effect_switch: true, multi_shot: false, credit_change: 30 });
+    const body = t2vBody("a cat", { seed: 4242, negative_prompt: "blurry", audio: 1, multi_shot: 0, create_count: 1, credit_change: 30 });
     const res = await api(sim, "/video/t2v", body, token);
     expect(res.ErrCode, res.ErrMsg).toBe(0);
     clock.advance(1.2 * GEN_MS + 1);
     expect((await detail(sim, token, res.Resp.video_id)).Resp).toMatchObject({ seed: 4242, url: expect.stringContaining("_seed4242.mp4") });
   });
 
-  test("answers 400017 for switches that are not booleans or a seed that is not an integer", async () => {
-    expect((await api(sim, "/video/t2v", t2vBody("cat", { sound_effect_switch: "on" }), token)).ErrCode).toBe(400017);
-    expect((await api(sim, "/video/t2v", t2vBody("cat", { multi_shot: 1 }), token)).ErrCode).toBe(400017);
+  test("answers 400017 for switches that are not 0 or 1 (a boolean included) or a seed that is not an integer", async () => {
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { audio: "on" }), token)).ErrCode).toBe(400017);
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { audio: true }), token)).ErrCode).toBe(400017);
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { multi_shot: true }), token)).ErrCode).toBe(400017);
+    expect((await api(sim, "/video/t2v", t2vBody("cat", { multi_shot: 2 }), token)).ErrCode).toBe(400017);
     expect((await api(sim, "/video/t2v", t2vBody("cat", { seed: 1.5 }), token)).ErrCode).toBe(400017);
     expect((await api(sim, "/video/t2v", t2vBody("cat", { seed: null, negative_prompt: null }), token)).ErrCode).toBe(0);
   });
@@ -141,10 +154,12 @@ describe("limits", () => {
     const balance = async () => (await api(sim, "/user/credits", undefined, counted)).Resp.credit_package as number;
     const cases: [Record<string, unknown>, number][] = [
       [{}, 20],
-      [{ sound_effect_switch: true }, 30],
-      [{ multi_shot: true }, 30],
-      [{ sound_effect_switch: true, multi_shot: true, quality: "540p" }, 50],
-      [{ sound_effect_switch: false, multi_shot: false, quality: "1080p", duration: 10 }, 160],
+      [{ audio: 1 }, 30],
+      [{ multi_shot: 1 }, 30],
+      [{ audio: 1, multi_shot: 1, quality: "540p" }, 50],
+      [{ audio: 0, multi_shot: 0, quality: "1080p", duration: 10 }, 160],
+      // The effect templates' audio field is not this body's: no surcharge, no audio.
+      [{ sound_effect_switch: 1 }, 20],
     ];
     let expected = 1000;
     for (const [extra, cost] of cases) {
@@ -361,7 +376,7 @@ describe("stats origins and settings", () => {
 
   test("record the generation settings as submitted, switches off when absent", async () => {
     await submitWith({}, "plain");
-    await submitWith({}, "full", { quality: "720p", duration: 8, model: "v6", seed: 11, negative_prompt: "rain", sound_effect_switch: true, multi_shot: true });
+    await submitWith({}, "full", { quality: "720p", duration: 8, model: "v6", seed: 11, negative_prompt: "rain", audio: 1, multi_shot: 1 });
     const [plain, full] = (await control(sim, "/stats")).json.prompts;
     expect(plain.settings).toEqual({ model: "v5", quality: "360p", duration: 5, aspectRatio: "16:9", audio: false, multiShot: false, seed: 7, negativePrompt: null });
     expect(full.settings).toEqual({ model: "v6", quality: "720p", duration: 8, aspectRatio: "16:9", audio: true, multiShot: true, seed: 11, negativePrompt: "rain" });
