@@ -96,7 +96,7 @@ export const CHALLENGE_FRAME_URL = /challenges\.cloudflare\.com|turnstile|\/chal
 
 /** Polling: the list's page size as the web app asks for it [pixverse.back StatusBody]. */
 export const LIST_PAGE_SIZE = 50;
-/** Error codes: `500213` too many login attempts, back off at least 10 minutes [pixverse.back response.py]. */
+/** Error codes: `500213` too many login attempts, back off at least 10 minutes [pixsim7 pixverse_auth.py]. */
 export const LOGIN_BLOCK_MS = 10 * 60_000;
 
 // ── Error codes ────────────────────────────────────────────────────────────────────────────────────────
@@ -106,25 +106,40 @@ export const SESSION_CODES: ReadonlySet<number> = new Set([10001, 10002, 10003, 
 /** Signing in: replaced by a login elsewhere [pixsim7 pixverse_session_manager.py]. */
 export const SESSION_REPLACED_CODE = 10005;
 
-/** Error codes at submission [pixverse.back constants.py PIXVERSE_ERROR; pixsim7 client.py, pixverse_errors.py]. */
+/**
+ * Error codes at submission [pixverse.back constants.py PIXVERSE_ERROR; pixsim7 client.py, pixverse_errors.py;
+ * PixVerseAI/cli error groups]. 500041 image upload failed, 500100 internal error: transient. 400032 invalid
+ * image id, 400051 invalid parameter, 500042 invalid image path, 500064 content deleted: final.
+ */
 const SUBMIT_ERROR_KINDS: ReadonlyMap<number, SubmitErrorKind> = new Map<number, SubmitErrorKind>([
   [500044, "concurrency"],
   [500069, "overloaded"],
+  // "Please try again later" [pixverse.back]; PixVerseAI/cli counts it with the credit limits. Retried with
+  // backoff either way: a credit shortage also shows in the balance, which the account's check reads.
   [500045, "overloaded"],
+  [500041, "overloaded"],
+  [500100, "overloaded"],
   [500043, "credits"],
   [500090, "credits"],
   [500060, "credits"],
+  // Subscription or credit limits [PixVerseAI/cli error groups].
+  [500067, "credits"],
+  [500323, "credits"],
   [500063, "moderation"],
   [500054, "moderation"],
   [400011, "bad_input"],
   [400017, "bad_input"],
   [400018, "bad_input"],
   [400019, "bad_input"],
+  [400032, "bad_input"],
+  [400051, "bad_input"],
   [500030, "bad_input"],
   [500031, "bad_input"],
   [500032, "bad_input"],
   [500033, "bad_input"],
+  [500042, "bad_input"],
   [500047, "bad_input"],
+  [500064, "bad_input"],
   [400, "bad_input"],
   // No permission for the model / template / resolution on this plan: retrying cannot help [research notes].
   [500020, "bad_input"],
@@ -166,7 +181,10 @@ export type LoginFailure = "unknown_user" | "too_many_attempts" | "oauth_only" |
  */
 const HUMAN_CHECK_REFUSAL = /verify (that )?you are (a )?human|captcha|are you a robot|turnstile/i;
 
-/** Signing in: why a login answer refused [pixverse.back response.py; pixsim7 pixverse_auth.py]. */
+/**
+ * Signing in: why a login answer refused [pixsim7 pixverse_auth.py, email_password.py: 500213 and the OAuth
+ * text; a 2026 web capture: 500200 "User does not exist."]. No source gives a wrong password's own code.
+ */
 export function loginFailure(code: number, message: string): LoginFailure {
   if (code === 500213) return "too_many_attempts";
   if (/sign in via oauth/i.test(message)) return "oauth_only";
@@ -257,7 +275,11 @@ export function createdAtMs(item: Pick<ListItem, "created_at" | "create_time">):
   return createTimeMs(item.created_at ?? item.create_time);
 }
 
-/** Polling: the body the web app pages its library with; the next page starts at `web_next_offset` [2026 capture notes]. */
+/**
+ * Polling: the body the clients send [pixsim7 api/video.py; pixverse.back StatusBody], `offset` and `web_offset`
+ * alike; the next page starts at `web_next_offset` (the asset library's paging in 2026 captures; no source shows
+ * this endpoint's own).
+ */
 export function listBody(webOffset: number): Record<string, unknown> {
   // `filter: {}` as pixsim7 sends it: an `off_peak` filter may hide off-peak (queued) videos.
   return { offset: webOffset, limit: LIST_PAGE_SIZE, filter: {}, web_offset: webOffset, app_offset: 0, polling: true };
@@ -289,7 +311,16 @@ const lenientInt = z.unknown().transform((v): number | null => {
  * reported, not a reason to lose the whole page (every other job's status is on it).
  */
 export function parseVideoList(resp: unknown, webOffset = 0): ListPage {
-  const parsed = z.object({ data: z.array(z.unknown()).nullish(), web_next_offset: lenientInt.optional(), next: lenientFlag.optional() }).safeParse(resp);
+  const parsed = z
+    .object({
+      data: z.array(z.unknown()).nullish(),
+      web_next_offset: lenientInt.optional(),
+      next: lenientFlag.optional(),
+      // The asset library's spelling of "more pages" (frame-room test/fixtures/list-envelopes.json).
+      web_has_more: lenientFlag.optional(),
+      has_more: lenientFlag.optional(),
+    })
+    .safeParse(resp);
   if (!parsed.success) throw new PixverseFormatError("video list answer has no Resp.data");
   const listed = parsed.data.data ?? [];
   const items: ListItem[] = [];
@@ -300,7 +331,8 @@ export function parseVideoList(resp: unknown, webOffset = 0): ListPage {
     else if (unreadable.length < 3) unreadable.push(raw !== null && typeof raw === "object" ? Object.keys(raw).slice(0, 30).join(",") : typeof raw);
   }
   // Paging counts what was listed, read or not.
-  const more = parsed.data.next ?? listed.length >= LIST_PAGE_SIZE;
+  const { next: flag, web_has_more: webMore, has_more: hasMore } = parsed.data;
+  const more = flag ?? webMore ?? hasMore ?? listed.length >= LIST_PAGE_SIZE;
   const next = parsed.data.web_next_offset ?? webOffset + listed.length;
   return { items, next: more && listed.length > 0 && next > webOffset ? next : null, unreadable };
 }
@@ -406,9 +438,11 @@ export function parseUploadedImage(resp: unknown): UploadedImage | null {
 
 /**
  * Creating a video: the body of `video/t2v` or `video/i2v` [pixverse.back src/domain/entities/pixverse/body.py;
- * pixsim7 pixverse/api/video.py]: prompt, model, duration, quality, aspect_ratio (text only), seed,
- * negative_prompt; the image as `img_id` + `customer_img_path` + `customer_img_url`. Audio is
- * `sound_effect_switch` [public clients]; `multi_shot` is inferred (no source names the field).
+ * pixsim7 pixverse/api/video.py; PixVerseAI/cli]: prompt, model, duration, quality, aspect_ratio (text only),
+ * seed, negative_prompt, `create_count` 1; the image as `img_id` + `customer_img_path` + `customer_img_url`.
+ * The Audio and Multi-Shot switches are `audio` and `multi_shot`, integers 1 or 0 [PixVerseAI/cli; pixsim7
+ * models.py; a 2026 web capture sends `"multi_shot": 1` and `"audio": 0`]; both are always sent, so the page's
+ * remembered switches never decide. (`sound_effect_switch` belongs to effect templates, not to these bodies.)
  * Without a chosen seed a random one is sent, as the web app does.
  */
 export function generationBody(prompt: string, settings: GenerationSettings, image?: UploadedImage): Record<string, unknown> {
@@ -418,8 +452,9 @@ export function generationBody(prompt: string, settings: GenerationSettings, ima
     duration: settings.duration,
     quality: settings.quality,
     seed: settings.seed ?? Math.floor(Math.random() * 2_147_483_647),
-    sound_effect_switch: settings.audio,
-    multi_shot: settings.multiShot,
+    audio: settings.audio ? 1 : 0,
+    multi_shot: settings.multiShot ? 1 : 0,
+    create_count: 1,
   };
   if (settings.negativePrompt) body.negative_prompt = settings.negativePrompt;
   if (!image) {

@@ -53,6 +53,7 @@ const numericId = z.union([z.number().int(), z.string().regex(/^\d+$/).transform
 
 // Fields the web app sends (spec "Creating a video"); others it sends (credit_change, motion_mode, …) are
 // accepted and ignored. A null seed or negative prompt counts as absent.
+const switchValue = z.union([z.literal(0), z.literal(1)]);
 const generationBody = z.object({
   prompt: z.string().optional(),
   model: z.string().optional(),
@@ -62,8 +63,10 @@ const generationBody = z.object({
   create_count: z.number().int().optional(),
   seed: z.number().int().nullish(),
   negative_prompt: z.string().nullish(),
-  sound_effect_switch: z.boolean().optional(),
-  multi_shot: z.boolean().optional(),
+  // The Audio and Multi-Shot switches, integers 1 or 0 (docs/PIXVERSE.md "Creating a video"); a boolean is a
+  // wrong type, as for any integer field. `sound_effect_switch` (effect templates only) is ignored here.
+  audio: switchValue.optional(),
+  multi_shot: switchValue.optional(),
   img_id: numericId.optional(),
   customer_img_path: z.string().optional(),
   customer_img_url: z.string().optional(),
@@ -99,8 +102,8 @@ function readSubmission(kind: VideoKind, raw: unknown, account: Account, state: 
     quality: b.quality,
     duration: b.duration,
     aspectRatio: b.aspect_ratio ?? null,
-    audio: b.sound_effect_switch ?? false,
-    multiShot: b.multi_shot ?? false,
+    audio: b.audio === 1,
+    multiShot: b.multi_shot === 1,
     seed: b.seed ?? null,
     negativePrompt: b.negative_prompt ?? null,
   };

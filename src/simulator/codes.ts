@@ -23,7 +23,8 @@ export const ERR = {
   promptBlocked: 500063,
   overloaded: 500069,
   userNotFound: 500200,
-  /** Wrong password, and OAuth-only accounts. The spec only says "non-zero"; pixverse.back lists 500201. */
+  /** Wrong password, and OAuth-only accounts. No source gives a wrong password's code; pixverse.back lists
+   * 500201 "Authentication user error", our choice for it. 500200's words are from a 2026 web capture. */
   authFailed: 500201,
   tooManyLogins: 500213,
 } as const;
@@ -47,8 +48,8 @@ const MESSAGES: Record<ErrCode, string> = {
   500044: "Concurrent limit reached",
   500063: "Prompt blocked by AI moderator",
   500069: "System overloaded",
-  500200: "User does not exist",
-  500201: "Incorrect username or password",
+  500200: "User does not exist.",
+  500201: "Authentication user error",
   500213: "Too many login attempts, please try again later",
 };
 

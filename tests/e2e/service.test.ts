@@ -234,10 +234,10 @@ describe("the service as a process", () => {
       const body = (await res.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
       return res.status === 503 && body.checks["pixverse:e***@example.com"]?.detail === "login_failed" ? body : undefined;
     }, 30_000, "the account to be login_failed");
-    // Pixverse's refusal ("Incorrect username or password") goes to the log, not to /ready.
-    expect(JSON.stringify(refused)).not.toMatch(/incorrect|password/i);
+    // Pixverse's refusal ("Authentication user error") goes to the log, not to /ready.
+    expect(JSON.stringify(refused)).not.toMatch(/authentication|password/i);
     // Log lines are written in chunks: wait for the sidecar's line to arrive.
-    await eventually(async () => (/Incorrect username or password/.test(JSON.stringify(bad.logs())) ? true : undefined), 5_000, "the refusal in the log");
+    await eventually(async () => (/Authentication user error/.test(JSON.stringify(bad.logs())) ? true : undefined), 5_000, "the refusal in the log");
   });
 
   test("each request and each job step is one JSON log line with its id, and no secret is logged", async () => {

@@ -94,6 +94,14 @@ describe("the list", () => {
     expect(parseVideoList({ data: full, next: { more: true }, web_next_offset: "soon" }, 0).next).toBe(50);
   });
 
+  test("reads the asset library's paging spelling too: web_has_more / has_more with web_next_offset", () => {
+    const full = Array.from({ length: 50 }, (_, i) => ({ video_id: i + 1, video_status: 1 }));
+    // As captured from the 2026 web app's asset library: the last page says no more, whatever its offset.
+    expect(parseVideoList({ data: full, has_more: false, next_offset: 0, web_has_more: false, web_next_offset: 17 }, 0).next).toBeNull();
+    expect(parseVideoList({ data: full, has_more: true, next_offset: 50, web_has_more: true, web_next_offset: 50 }, 0).next).toBe(50);
+    expect(parseVideoList({ data: full.slice(0, 3), has_more: true, web_next_offset: 53 }, 50).next).toBe(53);
+  });
+
   test("an item it cannot read is left out and reported by its keys; the rest of the page is kept, and paging counts it", () => {
     const page = parseVideoList({ data: [{ video_id: 1, video_status: 1 }, { id: 2, status: 5, prompt: "private words" }, { video_id: 3, video_status: 5 }], next: false }, 0);
     expect(page.items.map((i) => i.video_id)).toEqual(["1", "3"]);
@@ -114,9 +122,12 @@ describe("creating a video", () => {
       aspect_ratio: TEST_SETTINGS.aspectRatio,
       seed: 7,
       negative_prompt: "blur",
-      sound_effect_switch: false,
-      multi_shot: false,
+      audio: 0,
+      multi_shot: 0,
+      create_count: 1,
     });
+    // Switched on: 1, the integers the web app sends.
+    expect(generationBody("a fox", { ...TEST_SETTINGS, audio: true, multiShot: true })).toMatchObject({ audio: 1, multi_shot: 1 });
   });
 
   test("an image body names the uploaded image and no aspect ratio; a seed is always sent", () => {
@@ -132,8 +143,9 @@ describe("creating a video", () => {
       duration: TEST_SETTINGS.duration,
       quality: TEST_SETTINGS.quality,
       aspect_ratio: TEST_SETTINGS.aspectRatio,
-      sound_effect_switch: false,
-      multi_shot: false,
+      audio: 0,
+      multi_shot: 0,
+      create_count: 1,
     });
     expect(settingsFields({ ...TEST_SETTINGS, seed: 9 }, "i2v")).not.toHaveProperty("aspect_ratio");
     expect(settingsFields({ ...TEST_SETTINGS, seed: 9 }, "i2v").seed).toBe(9);

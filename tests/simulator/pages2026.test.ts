@@ -318,8 +318,8 @@ describe("2026 creation page", () => {
       quality: "720p",
       aspect_ratio: "16:9",
       seed: expect.any(Number),
-      sound_effect_switch: true,
-      multi_shot: false,
+      audio: 1,
+      multi_shot: 0,
       create_count: 1,
       credit_change: 50,
     });
@@ -349,7 +349,7 @@ describe("2026 creation page", () => {
     const res = await answer;
     expect(((await res.json()) as { ErrCode: number }).ErrCode).toBe(0);
     const sent = res.request().postDataJSON();
-    expect(sent).toMatchObject({ prompt: "the cat starts dancing", img_id: media.id, customer_img_path: media.path, customer_img_url: media.url, sound_effect_switch: true, multi_shot: true });
+    expect(sent).toMatchObject({ prompt: "the cat starts dancing", img_id: media.id, customer_img_path: media.path, customer_img_url: media.url, audio: 1, multi_shot: 1 });
     expect(sent).not.toHaveProperty("aspect_ratio");
     await page.getByRole("button", { name: "Remove image", exact: true }).click();
     await preview.waitFor({ state: "hidden" });
@@ -424,7 +424,7 @@ describe("2026 creation page", () => {
       const res = await fetch("/creative_platform/video/t2v", {
         method: "POST",
         headers: { "Content-Type": "application/json", Token: token, "X-Platform": "Web", "Ai-Trace-Id": crypto.randomUUID() },
-        body: JSON.stringify({ prompt: "from inside", model: "v5", duration: 5, quality: "360p", aspect_ratio: "16:9", sound_effect_switch: false, multi_shot: false }),
+        body: JSON.stringify({ prompt: "from inside", model: "v5", duration: 5, quality: "360p", aspect_ratio: "16:9", audio: 0, multi_shot: 0 }),
       });
       return (await res.json()) as { ErrCode: number };
     });

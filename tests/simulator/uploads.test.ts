@@ -123,7 +123,7 @@ describe("i2v", () => {
 
   test("takes the image by img_id alone, as batch_upload_media answered it", async () => {
     const media = (await uploadImage(pngHeader(600, 300))).Resp.result[0];
-    const res = await api(sim, "/video/i2v", { prompt: "the cat waves", model: "v5", duration: 5, quality: "360p", img_id: media.id, sound_effect_switch: false }, token);
+    const res = await api(sim, "/video/i2v", { prompt: "the cat waves", model: "v5", duration: 5, quality: "360p", img_id: media.id, audio: 0 }, token);
     expect(res.ErrCode, res.ErrMsg).toBe(0);
     clock.advance(1201);
     expect((await detail(sim, token, res.Resp.video_id)).Resp).toMatchObject({ video_status: 1, output_width: 720, output_height: 360, customer_img_url: media.url });

@@ -84,7 +84,7 @@ export function creationFacts(): CheckFact[] {
         return pass(`input[type=file] ${where}${accept ? ` (accept ${accept})` : ""}; ${count} file input${count === 1 ? "" : "s"} on the page`);
       },
     },
-    switchFact("create.audio", LABELS.audio, (ctx) => ctx.config.generation.audio, "sound_effect_switch"),
+    switchFact("create.audio", LABELS.audio, (ctx) => ctx.config.generation.audio, "audio"),
     switchFact("create.multiShot", LABELS.multiShot, (ctx) => ctx.config.generation.multiShot, "multi_shot"),
     {
       id: "create.button",

@@ -136,8 +136,8 @@
     var body = { prompt: prompt.value, model: s.model, duration: s.duration, quality: s.quality };
     if (kind === "t2v") body.aspect_ratio = "16:9";
     body.seed = Math.floor(Math.random() * 2147483647);
-    body.sound_effect_switch = isOn("audio");
-    body.multi_shot = isOn("multiShot");
+    body.audio = isOn("audio") ? 1 : 0;
+    body.multi_shot = isOn("multiShot") ? 1 : 0;
     body.create_count = 1;
     body.credit_change = cost();
     if (kind === "i2v") {
