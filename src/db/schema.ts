@@ -111,6 +111,17 @@ export const accountLeases = pgTable("account_leases", {
   report: jsonb("report").$type<AccountReport>(),
 });
 
+/**
+ * The instances alive now and the accounts each is configured with, written with every lease heartbeat, so
+ * that the accounts are shared out among the instances that could drive them (dispatcher/lease-share.ts)
+ * instead of the first instance taking them all. A row lapses with the instance's leases.
+ */
+export const instances = pgTable("instances", {
+  id: text("id").primaryKey(),
+  accounts: text("accounts").array().notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+});
+
 /** What a lease's holder reports of its account with each heartbeat (no e-mail, no Pixverse text). */
 export interface AccountReport {
   state: string;

@@ -3,12 +3,16 @@
 // this instance holds its lease: taken when free or expired, renewed every TTL/3, and dropped at once when a
 // renewal is refused or cannot be confirmed before the lease could lapse, before any other instance may take
 // it over. Only the held accounts are handed to the generator (`onHeld`), which signs in to those alone.
+// The accounts are shared out among the live instances (lease-share.ts): each holds about its share.
 import type { Logger } from "../log.ts";
 import type { AccountReport, LeaseQueries } from "../db/leases.ts";
 import type { Metrics } from "../metrics.ts";
+import { shareAccounts } from "./lease-share.ts";
 
 export interface LeaseKeeperOptions {
-  leases: Pick<LeaseQueries, "acquire" | "release">;
+  /** With `survey`, the accounts are shared out among the live instances (lease-share.ts); without, this
+   * instance takes every free account it is configured with. */
+  leases: Pick<LeaseQueries, "acquire" | "release"> & Partial<Pick<LeaseQueries, "survey">>;
   /** This instance's id (INSTANCE_ID): the lease rows' holder. */
   holder: string;
   /** Every account this instance could drive (its configuration). */
@@ -81,8 +85,14 @@ export function createLeaseKeeper(o: LeaseKeeperOptions): LeaseKeeper {
   async function renewOnce(): Promise<void> {
     const sentAt = now();
     let got: string[];
+    let giveUp: string | null = null;
     try {
-      got = await o.leases.acquire(o.holder, o.accounts, o.ttlMs, o.reports?.());
+      let want: readonly string[] = o.accounts;
+      if (o.leases.survey) {
+        const survey = await o.leases.survey(o.holder, o.accounts, o.ttlMs);
+        ({ want, giveUp } = shareAccounts({ me: o.holder, accounts: o.accounts, ...survey }));
+      }
+      got = await o.leases.acquire(o.holder, want, o.ttlMs, o.reports?.());
     } catch (err) {
       // Unconfirmed: the leases held stay ours only until their confirmed time runs out (the expiry check).
       log.warn("account leases could not be renewed; held accounts are dropped when their leases would lapse", { error: err });
@@ -90,6 +100,15 @@ export function createLeaseKeeper(o: LeaseKeeperOptions): LeaseKeeper {
       return;
     }
     if (stopped) return;
+    if (giveUp !== null && validUntil.has(giveUp)) {
+      // Dropped here first (the generator closes it), then its row deleted so that the other instance takes
+      // it at its next heartbeat, as at shutdown.
+      validUntil.delete(giveUp);
+      publish();
+      await o.leases.release(o.holder, [giveUp]).catch((err: unknown) => log.warn("account lease could not be given up; it lapses after its TTL", { account: giveUp, error: err }));
+      log.info("account lease given up to a less loaded instance", { account: giveUp });
+      if (stopped) return;
+    }
     const before = new Set(current());
     const gotSet = new Set(got);
     for (const a of got) {

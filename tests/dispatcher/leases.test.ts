@@ -7,7 +7,7 @@ import { sql } from "drizzle-orm";
 import { createDispatcher, type Dispatcher } from "../../src/dispatcher/dispatcher.ts";
 import { createLeaseKeeper, type LeaseKeeper } from "../../src/dispatcher/leases.ts";
 import { createLeaseQueries, type LeaseQueries } from "../../src/db/leases.ts";
-import { accountLeases } from "../../src/db/schema.ts";
+import { accountLeases, instances } from "../../src/db/schema.ts";
 import { createVideoRepository, type NewVideo } from "../../src/db/videos.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createMetrics, type Metrics } from "../../src/metrics.ts";
@@ -71,6 +71,36 @@ function instance(database: Database, owner: string, accounts: string[], o: { tt
 describeEachDatabase("several instances on one database", (db) => {
   beforeEach(async () => {
     await db().db.delete(accountLeases);
+    await db().db.delete(instances);
+  });
+
+  test("two instances configured with the same accounts drive half each, and one takes all when the other leaves", async () => {
+    const accounts = [ANN, BOB, "cy@example.com", "di@example.com"];
+    const a = instance(db(), "instance-a", accounts);
+    const b = instance(db(), "instance-b", accounts);
+    try {
+      // A starts alone and takes all four; B joins; a few heartbeats of each later they hold two each.
+      await a.keeper.renew();
+      expect(a.keeper.held()).toEqual(accounts);
+      for (let i = 0; i < 4; i++) {
+        await b.keeper.renew();
+        await a.keeper.renew();
+      }
+      expect(a.keeper.held()).toHaveLength(2);
+      expect(b.keeper.held()).toHaveLength(2);
+      expect([...a.keeper.held(), ...b.keeper.held()].sort()).toEqual([...accounts].sort());
+      // The lease rows agree with what each keeper believes it holds.
+      const rows = await createLeaseQueries(db().db).list();
+      expect(rows.filter((r) => r.holder === "instance-a").map((r) => r.account).sort()).toEqual(a.keeper.held().sort());
+      // A leaves: its instance row and leases go, and B takes everything at its next heartbeat.
+      await a.keeper.stop();
+      await b.keeper.renew();
+      expect(b.keeper.held()).toEqual(accounts);
+    } finally {
+      await a.keeper.stop();
+      await b.keeper.stop();
+    }
+    expect(await db().db.select().from(instances)).toEqual([]);
   });
 
   test("every job is submitted exactly once, each account only by the instance holding its lease", async () => {
