@@ -219,6 +219,7 @@ async function main(): Promise<void> {
       metrics,
       // Each held account as the sidecar reports it, on its lease row: every instance's /admin shows it.
       reports: () => accountReports(gen.states()),
+      busy: () => dispatcher?.submitting() ?? new Set(),
     });
     dispatcher = createDispatcher({
       repo,

@@ -84,6 +84,8 @@ export interface Dispatcher {
   stop(timeoutMs?: number): Promise<void>;
   /** One pass of each loop, for tests that drive time themselves. */
   runOnce(): Promise<void>;
+  /** The accounts with a submission under way now (the lease keeper hands them over only once idle). */
+  submitting(): ReadonlySet<string>;
 }
 
 /** A running estimate of how long a generation takes at Pixverse (exponentially weighted). */
@@ -553,6 +555,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     notify() {
       submitSleep.wake();
     },
+    submitting: () => new Set(underWay.keys()),
     async stop(timeoutMs = 30_000) {
       running = false;
       submitSleep.wake();

@@ -5,7 +5,7 @@
 // accounts they are configured with, and the live leases): it keeps what it holds; it takes a free account
 // only while no other live instance that could drive it holds fewer accounts than it does; and when another
 // such instance holds at least two fewer, it gives one account up (one per heartbeat, so that the handover
-// settles without sending every account round). Taking stays the lease row's atomic upsert, so two instances
+// settles without sending every account round), never one with a submission under way. Taking stays the lease row's atomic upsert, so two instances
 // deciding at once can never both hold an account: at worst the shares even out a heartbeat later. An account
 // only this instance can drive is always taken, so lists that differ between instances leave nothing unheld.
 
@@ -18,6 +18,8 @@ export interface ShareSnapshot {
   instances: ReadonlyArray<{ id: string; accounts: readonly string[] }>;
   /** The live leases: which instance holds which account. */
   leases: ReadonlyArray<{ account: string; holder: string }>;
+  /** Accounts this instance is submitting through now: not given up until idle (a later heartbeat). */
+  busy?: ReadonlySet<string>;
 }
 
 export interface ShareDecision {
@@ -47,7 +49,7 @@ export function shareAccounts(s: ShareSnapshot): ShareDecision {
 
   // Give one up only when the rival ends with fewer than this instance, so two instances never trade back
   // and forth (a difference of one stays).
-  const giveUp = [...held].reverse().find((a) => rivals(a).some((r) => loadOf(r.id) <= held.length - 2)) ?? null;
+  const giveUp = [...held].reverse().find((a) => !s.busy?.has(a) && rivals(a).some((r) => loadOf(r.id) <= held.length - 2)) ?? null;
   const order = new Map(s.accounts.map((a, i) => [a, i]));
   return {
     want: want.filter((a) => a !== giveUp).sort((x, y) => order.get(x)! - order.get(y)!),

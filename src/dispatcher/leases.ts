@@ -28,6 +28,8 @@ export interface LeaseKeeperOptions {
    * heartbeat so that /admin on any instance shows them. Absent: no reports.
    */
   reports?: () => ReadonlyMap<string, AccountReport>;
+  /** Accounts with a submission under way here (Dispatcher.submitting): kept until idle when sharing out. */
+  busy?: () => ReadonlySet<string>;
   /** The clock in ms, monotonic (tests move it). Default: performance.now(). */
   now?: () => number;
 }
@@ -90,7 +92,7 @@ export function createLeaseKeeper(o: LeaseKeeperOptions): LeaseKeeper {
       let want: readonly string[] = o.accounts;
       if (o.leases.survey) {
         const survey = await o.leases.survey(o.holder, o.accounts, o.ttlMs);
-        ({ want, giveUp } = shareAccounts({ me: o.holder, accounts: o.accounts, ...survey }));
+        ({ want, giveUp } = shareAccounts({ me: o.holder, accounts: o.accounts, ...survey, busy: o.busy?.() }));
       }
       got = await o.leases.acquire(o.holder, want, o.ttlMs, o.reports?.());
     } catch (err) {

@@ -76,6 +76,14 @@ describe("sharing the accounts out", () => {
     expect(countBy(disjoint.leases)).toEqual({ A: 2, B: 2 });
   });
 
+  test("an account with a submission under way is not given up; another idle one is, or none this heartbeat", () => {
+    const both = [{ id: "A", accounts: FOUR }, { id: "B", accounts: FOUR }];
+    const all = FOUR.map((account) => ({ account, holder: "A" }));
+    expect(shareAccounts({ me: "A", accounts: FOUR, instances: both, leases: all, busy: new Set(["a4"]) }).giveUp).toBe("a3");
+    const allBusy = shareAccounts({ me: "A", accounts: FOUR, instances: both, leases: all, busy: new Set(FOUR) });
+    expect(allBusy).toEqual({ want: FOUR, giveUp: null });
+  });
+
   test("a free account is left to a live instance holding fewer", () => {
     const decision = shareAccounts({
       me: "A",
