@@ -87,6 +87,9 @@ export function createRequestScope({ logger, metrics, servedRoute }: ScopeOption
     // Hono's own middleware speaks HTTPException; keep the contract's JSON bodies for what it can raise.
     if (err instanceof HTTPException && err.status === 413) return failure(payloadTooLarge("request body is too large"), c);
     if (err instanceof HTTPException && err.status < 500) return failure(invalidBody(err.message || "bad request"), c);
+    // The body stream's end when the client closes the connection (or sends a malformed chunk) before the
+    // body is whole: whichever reader met it first (Hono's bodyLimit, a parser), the request is a bad one.
+    if (err instanceof Error && err.name === "AbortError") return failure(invalidBody("the request body was cut off: the connection closed before it ended"), c);
     const id = c.get("requestId") ?? "unknown";
     // The database cannot be reached: a 503 with Retry-After, not a bug. The driver's text goes to the log only.
     if (isDatabaseUnavailable(err)) {

@@ -62,7 +62,7 @@ function rawRequest(url: string, head: string): Promise<string> {
   });
 }
 
-test("a body announced far over the limit (past Bun's own cap too) is the contract's JSON 413, refused unread", async () => {
+test("at the socket: a body announced far over the limit (past Bun's cap too) is the JSON 413, refused unread; a request without a usable Host is served", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "startup-"));
   const service = await startService({ GENERATOR: "none", DATA_DIR: dataDir });
   try {
@@ -74,6 +74,18 @@ test("a body announced far over the limit (past Bun's own cap too) is the contra
       expect(answer, path).toStartWith("HTTP/1.1 413");
       const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as { error: string };
       expect(body.error, path).toBe("payload_too_large");
+    }
+    // No Host (HTTP/1.0, as some health checkers send), an empty one, one that is not a host name: routed as
+    // any request, JSON answers with a request id (Bun hands these over with a relative URL).
+    for (const [head, status] of [
+      ["GET /health HTTP/1.0\r\n\r\n", 200],
+      ["GET /get_status?video_id=1&app_bundle_id=a&apphud_user_id=u HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n", 404],
+      ["GET /health HTTP/1.1\r\nHost: a/b\r\nConnection: close\r\n\r\n", 200],
+    ] as const) {
+      const answer = await rawRequest(service.url, head);
+      expect(answer, head).toStartWith(`HTTP/1.1 ${status}`);
+      expect(answer.toLowerCase(), head).toContain("x-request-id:");
+      expect(() => JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)), head).not.toThrow();
     }
   } finally {
     await service.stop();

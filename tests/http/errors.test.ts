@@ -114,3 +114,23 @@ describe("unexpected errors", () => {
     expect(body.request_id).toBe("caller-id-123");
   });
 });
+
+describe("a body cut off by the client", () => {
+  for (const [what, type] of [["a form", "application/x-www-form-urlencoded"], ["JSON", "application/json"], ["a multipart form", "multipart/form-data; boundary=b"]] as const) {
+    test(`${what} whose connection closes mid-body is a 400 line in the log, not an error and a 500`, async () => {
+      const { lines, logger } = captureLog();
+      // What Bun hands over when the connection closes (or a chunked body is malformed) before the body ends.
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode("prompt=a"));
+          controller.error(new DOMException("The connection was closed.", "AbortError"));
+        },
+      });
+      const res = await appWith(recordingVideos(), logger).request("/text2video", { method: "POST", headers: { "content-type": type }, body, duplex: "half" } as RequestInit);
+      expect((await expectError(res, 400)).error).toBe("invalid_body");
+      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logged.filter((l) => l.level === "error"), lines.join("\n")).toEqual([]);
+      expect(logged.find((l) => l.msg === "request")).toMatchObject({ status: 400 });
+    });
+  }
+});
