@@ -16,13 +16,15 @@ export class AllowedMethods {
   private readonly exact = new Map<string, ServedPath>();
   private readonly patterns: Pattern[] = [];
 
+  /** A GET route serves HEAD too (Hono answers it with the GET's headers): Allow names both. */
   add(route: string, method: string): void {
+    const methods = method === "GET" ? ["GET", "HEAD"] : [method];
     const known = this.exact.get(route) ?? this.patterns.find((p) => p.route === route);
     if (known) {
-      if (!known.methods.includes(method)) known.methods.push(method);
+      for (const m of methods) if (!known.methods.includes(m)) known.methods.push(m);
       return;
     }
-    const served = { route, methods: [method] };
+    const served = { route, methods };
     if (route.includes("/:")) this.patterns.push({ ...served, segments: route.split("/") });
     else this.exact.set(route, served);
   }

@@ -19,33 +19,37 @@ export type AfterValidation = (
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
 
 /** Validates the merged parameters with `schema` and hands them to the handler as `c.get("input")`. */
-export function validatedInput(schema: z.ZodType, after: AfterValidation): MiddlewareHandler<AppEnv> {
+export function validatedInput(schema: z.ZodObject, after: AfterValidation): MiddlewareHandler<AppEnv> {
+  const known: ReadonlySet<string> = new Set(Object.keys(schema.shape));
   return async (c, next) => {
-    const result = schema.safeParse(await readInput(c));
+    const result = schema.safeParse(await readInput(c, known));
     await after(result.success ? { success: true, data: result.data } : { success: false, error: result.error }, c);
     c.set("input", result.data);
     await next();
   };
 }
 
-/** Query string merged with the body's fields (the body wins on a clash); a repeated key is an array. */
-export async function readInput(c: Context): Promise<Record<string, unknown>> {
+/**
+ * Query string merged with the body's fields (the body wins on a clash); a repeated key is an array. `known`:
+ * the route's parameters (others are ignored, even when they do not decode).
+ */
+export async function readInput(c: Context, known: ReadonlySet<string>): Promise<Record<string, unknown>> {
   // Prototype-less: a field named `__proto__` or `toString` is a field like any other.
   const fields: Record<string, unknown> = Object.create(null);
-  if (c.req.url.includes("?")) Object.assign(fields, queryFields(c));
-  Object.assign(fields, await bodyFields(c));
+  if (c.req.url.includes("?")) Object.assign(fields, queryFields(c, known));
+  Object.assign(fields, await bodyFields(c, known));
   return fields;
 }
 
 /**
- * The query as Hono's validator hands it to a schema: one value per key, an array when a key repeats. The
- * values of `lenient` keys (an optional flag that must never be an error) are kept as typed when they do not
- * decode.
+ * The query as Hono's validator hands it to a schema: one value per key, an array when a key repeats. A value
+ * of a `known` parameter that does not decode is a 400 naming it, except for `lenient` ones (an optional flag
+ * that must never be an error), kept as typed; a field the route does not know is left out then.
  */
-export function queryFields(c: Context, lenient: ReadonlySet<string> = NONE): Record<string, string | string[]> {
+export function queryFields(c: Context, known: ReadonlySet<string>, lenient: ReadonlySet<string> = NONE): Record<string, string | string[]> {
   const url = c.req.url;
   const at = url.indexOf("?");
-  return at < 0 ? Object.create(null) : urlencodedFields(url.slice(at + 1), "query string", lenient);
+  return at < 0 ? Object.create(null) : urlencodedFields(url.slice(at + 1), known, lenient);
 }
 
 const NONE: ReadonlySet<string> = new Set();
@@ -55,36 +59,43 @@ const NONE: ReadonlySet<string> = new Set();
  * that are not UTF-8 are a 400. Lenient decoders read them as U+FFFD (URLSearchParams, a form body) or keep
  * them as typed (Hono's query), so the same request sent two ways would name two different users.
  */
-function urlencodedFields(text: string, where: "query string" | "body", lenient: ReadonlySet<string> = NONE): Record<string, string | string[]> {
+function urlencodedFields(text: string, known: ReadonlySet<string>, lenient: ReadonlySet<string> = NONE): Record<string, string | string[]> {
   const fields: Record<string, string | string[]> = Object.create(null);
   for (const pair of text.split("&")) {
     if (pair === "") continue;
     const eq = pair.indexOf("=");
-    const key = decodeComponent(eq < 0 ? pair : pair.slice(0, eq), () => invalidBody(`the ${where} holds a percent-escape that is malformed or not UTF-8`));
+    // A key that does not decode names no parameter of ours: ignored like any unknown field.
+    const key = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
+    if (key === null) continue;
     const raw = eq < 0 ? "" : pair.slice(eq + 1);
-    const value = decodeComponent(raw, () => (lenient.has(key) ? raw : invalidParameter(key, `${key} holds a percent-escape that is malformed or not UTF-8`)));
+    const value = decodeComponent(raw) ?? (lenient.has(key) ? raw : undecodable(key, known));
+    if (value === null) continue;
     const seen = fields[key];
     fields[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
   return fields;
 }
 
-/** `raw` decoded; when it does not decode, `refused` says what instead: an error to throw, or a value. */
-function decodeComponent(raw: string, refused: () => HttpError | string): string {
+/** A value that does not decode: a 400 naming a parameter of the route; null (left out) for any other field. */
+function undecodable(key: string, known: ReadonlySet<string>): null {
+  if (known.has(key)) throw invalidParameter(key, `${key} holds a percent-escape that is malformed or not UTF-8`);
+  return null;
+}
+
+/** `raw` decoded, or null when it holds a malformed or non-UTF-8 escape. */
+function decodeComponent(raw: string): string | null {
   const spaced = raw.includes("+") ? raw.replaceAll("+", " ") : raw;
   if (!spaced.includes("%")) return spaced;
   try {
     return decodeURIComponent(spaced);
   } catch {
-    const instead = refused();
-    if (instead instanceof HttpError) throw instead;
-    return instead;
+    return null;
   }
 }
 
 const mediaType = (c: Context) => (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 
-async function bodyFields(c: Context): Promise<Record<string, unknown>> {
+async function bodyFields(c: Context, known: ReadonlySet<string>): Promise<Record<string, unknown>> {
   if (!c.req.raw.body || c.req.header("content-length") === "0") return {};
   const type = mediaType(c);
   if (type === "multipart/form-data") {
@@ -98,7 +109,7 @@ async function bodyFields(c: Context): Promise<Record<string, unknown>> {
       if (e instanceof HttpError) throw e;
       throw invalidBody(`malformed ${type} body`);
     }
-    return formFields(form);
+    return formFields(form, known);
   }
   let bytes: Uint8Array;
   try {
@@ -110,13 +121,21 @@ async function bodyFields(c: Context): Promise<Record<string, unknown>> {
   if (bytes.byteLength === 0) return {};
   // No Content-Type: a body that opens with `{` is JSON, anything else a urlencoded form (curl -d sends that).
   if (JSON_TYPE.test(type) || (type === "" && firstNonSpace(bytes) === 0x7b)) return jsonObject(bytes);
-  if (type === "" || type === "application/x-www-form-urlencoded") return urlencodedFields(decodeUtf8(bytes), "body");
+  if (type === "" || type === "application/x-www-form-urlencoded") return urlencodedFields(decodeUtf8(bytes), known);
   throw invalidBody("unsupported Content-Type; send JSON, application/x-www-form-urlencoded or multipart/form-data");
 }
 
-function formFields(form: FormData): Record<string, unknown> {
+/**
+ * Bun's form parser reads a text part's bytes that are not UTF-8 as U+FFFD, so a part holding one cannot be
+ * told from one that was not UTF-8: a parameter of ours holding U+FFFD is a 400 (as a JSON, form or query
+ * value that is not UTF-8 is), so that `caf\xE9` and `caf\xE8` never name the same user.
+ */
+function formFields(form: FormData, known: ReadonlySet<string>): Record<string, unknown> {
   const fields: Record<string, unknown> = Object.create(null);
   form.forEach((value: string | File, key: string) => {
+    if (typeof value === "string" && known.has(key) && value.includes("\uFFFD")) {
+      throw invalidParameter(key, `${key} is not valid UTF-8 (a multipart field may not hold U+FFFD)`);
+    }
     const seen = fields[key];
     fields[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
   });

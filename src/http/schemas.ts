@@ -7,6 +7,7 @@ import { ID_MAX_LENGTH, INT4_MAX, PROMPT_MAX_CODE_POINTS, UPLOAD_MAX_BYTES, IMAG
 import type { AllowedSettings, RequestedSettings } from "../domain/settings.ts";
 import { WEBHOOKS_OFF, type CallbackPolicy } from "../webhooks/address.ts";
 import { callbackUrlField } from "../webhooks/callback-field.ts";
+import { isBlank, typeProblem } from "./field-text.ts";
 
 /** Unicode code points, not UTF-16 units: 2048 emoji are 2048 characters. */
 export function codePointLength(s: string): number {
@@ -25,13 +26,16 @@ export function codePointLength(s: string): number {
 // PostgreSQL text cannot hold NUL, and a lone surrogate is not a character: refuse both as malformed.
 const storable = (s: string) => !s.includes("\u0000") && s.isWellFormed();
 
+/** The OpenAPI pattern of a required text: some character that is not white space, and no NUL. */
+const TEXT_PATTERN = "^[^\\u0000]*[^\\s\\u0085\\u0000][^\\u0000]*$";
+
 // One zod step per field (a transform that reports its own issue): a refine followed by a transform is
 // two steps and a pipe, on every request of the hot paths.
 const requiredText = (field: string, max: number) =>
   z.unknown().transform((v, ctx): string => {
     let problem: string | undefined;
-    if (v === undefined || v === null || (typeof v === "string" && v.trim() === "")) problem = `${field} is required`;
-    else if (typeof v !== "string") problem = `${field} must be a string`;
+    if (v === undefined || v === null || (typeof v === "string" && isBlank(v))) problem = `${field} is required`;
+    else if (typeof v !== "string") problem = typeProblem(field, v);
     else if (!storable(v)) problem = `${field} contains characters that are not allowed (NUL or broken Unicode)`;
     // At most `max` UTF-16 units is at most `max` code points: count only longer strings.
     else if (v.length > max && codePointLength(v) > max) problem = `${field} must be 1 to ${max} characters`;
@@ -44,6 +48,7 @@ export const promptField = requiredText("prompt", PROMPT_MAX_CODE_POINTS).openap
   type: "string",
   minLength: 1,
   maxLength: PROMPT_MAX_CODE_POINTS,
+  pattern: TEXT_PATTERN,
   description: `What the video shows: 1 to ${PROMPT_MAX_CODE_POINTS} Unicode characters, not only white space.`,
   example: "a red fox running through snow",
   param: { required: true },
@@ -52,6 +57,7 @@ export const appBundleIdField = requiredText("app_bundle_id", ID_MAX_LENGTH).ope
   type: "string",
   minLength: 1,
   maxLength: ID_MAX_LENGTH,
+  pattern: TEXT_PATTERN,
   description: `The calling app's bundle id (1 to ${ID_MAX_LENGTH} characters); with apphud_user_id it owns the video.`,
   example: "com.example.videoapp",
   param: { required: true },
@@ -60,6 +66,7 @@ export const apphudUserIdField = requiredText("apphud_user_id", ID_MAX_LENGTH).o
   type: "string",
   minLength: 1,
   maxLength: ID_MAX_LENGTH,
+  pattern: TEXT_PATTERN,
   description: `The end user's Apphud id (1 to ${ID_MAX_LENGTH} characters).`,
   example: "user-1",
   param: { required: true },
@@ -72,7 +79,7 @@ export const videoIdField = z.unknown().transform((v, ctx): number => {
     return z.NEVER;
   }
   if (!((typeof v === "string" && /^[0-9]+$/.test(v)) || (typeof v === "number" && Number.isInteger(v))) || Number(v) < 1) {
-    ctx.addIssue({ code: "custom", message: "video_id must be a positive integer" });
+    ctx.addIssue({ code: "custom", message: Array.isArray(v) ? "video_id is given more than once" : "video_id must be a positive integer" });
     return z.NEVER;
   }
   const n = Number(v);
@@ -103,9 +110,11 @@ export const detailField = z
   })
   .optional()
   .openapi({
-    type: "boolean",
-    description: "Optional, beyond the contract: `true` adds `state`, `queue_position` and `eta_seconds` while the video is not final.",
-    example: true,
+    type: "string",
+    description:
+      "Optional, beyond the contract: `true` (or `1`) adds `state`, `queue_position` and `eta_seconds` while the video is not final; " +
+      "any other value is ignored, never an error.",
+    example: "true",
   });
 export const statusDetailSchema = z.object({ detail: detailField });
 
@@ -120,7 +129,7 @@ export const NEGATIVE_PROMPT_MAX_CODE_POINTS = PROMPT_MAX_CODE_POINTS;
 /** Pixverse's seeds are non-negative int4 values. */
 export const SEED_MAX = INT4_MAX;
 
-const notGiven = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
+const notGiven = (v: unknown) => v === undefined || v === null || (typeof v === "string" && isBlank(v));
 
 /** A string from the operator's list, exactly (no trimming, no case folding). */
 const choiceField = (field: string, allowed: readonly string[]) => {
@@ -176,7 +185,7 @@ const seedField = z.unknown().transform((v, ctx): number | undefined => {
 const negativePromptField = z.unknown().transform((v, ctx): string | undefined => {
   if (notGiven(v)) return undefined;
   let problem: string;
-  if (typeof v !== "string") problem = "negative_prompt must be a string";
+  if (typeof v !== "string") problem = typeProblem("negative_prompt", v);
   else if (!storable(v)) problem = "negative_prompt contains characters that are not allowed (NUL or broken Unicode)";
   else if (v.length > NEGATIVE_PROMPT_MAX_CODE_POINTS && codePointLength(v) > NEGATIVE_PROMPT_MAX_CODE_POINTS) {
     problem = `negative_prompt must be 1 to ${NEGATIVE_PROMPT_MAX_CODE_POINTS} characters`;

@@ -28,9 +28,9 @@ describe("unknown routes and methods", () => {
     ["PUT", "/text2video", "POST"],
     ["GET", "/image2video", "POST"],
     ["DELETE", "/image2video", "POST"],
-    ["POST", "/get_status", "GET"],
-    ["DELETE", "/get_status", "GET"],
-    ["PATCH", "/get_status", "GET"],
+    ["POST", "/get_status", "GET, HEAD"],
+    ["DELETE", "/get_status", "GET, HEAD"],
+    ["PATCH", "/get_status", "GET, HEAD"],
   ] as const) {
     test(`answers ${method} ${path} with a JSON 405 and Allow: ${allow}`, async () => {
       const res = await appWith(recordingVideos()).request(path, { method });

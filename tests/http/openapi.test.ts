@@ -153,6 +153,29 @@ describe("GET /openapi.json", () => {
     expect(i2vSchema.properties.file).toMatchObject({ type: "string", format: "binary" });
   });
 
+  test("describes exactly what is taken: text with a non-blank pattern, detail as any string, callback_url empty only while webhooks are off", async () => {
+    const doc = await documentOf(build());
+    const t2v = resolve(doc, doc.paths["/text2video"].post.requestBody.content["application/json"].schema.$ref) as Json;
+    for (const field of ["prompt", "app_bundle_id", "apphud_user_id"]) {
+      const pattern = new RegExp(t2v.properties[field].pattern as string, "u");
+      expect(pattern.test("a fox"), field).toBe(true);
+      for (const refused of ["", "   ", "\t\n", "\u0085", "fox\u0000"]) expect(pattern.test(refused), `${field} ${JSON.stringify(refused)}`).toBe(false);
+    }
+    expect(t2v.properties.callback_url).toMatchObject({ type: "string", maxLength: 0 });
+    const detail = (doc.paths["/get_status"].get.parameters as Json[]).find((p) => p.name === "detail");
+    expect(detail!.schema.type).toBe("string");
+    const withHooks = createApp({
+      videos: recordingVideos(),
+      logger: silentLogger,
+      limits: { generationsPerMinute: 10, statusPerMinute: 10 },
+      allowed: TEST_ALLOWED,
+      webhooks: { enabled: true, allowPrivate: false },
+    });
+    const on = await documentOf(withHooks);
+    const onSchema = resolve(on, on.paths["/text2video"].post.requestBody.content["application/json"].schema.$ref) as Json;
+    expect(onSchema.properties.callback_url).toMatchObject({ type: "string", format: "uri" });
+  });
+
   test("shows the API-key security schemes and requires one on the API routes only when keys are on", async () => {
     const off = await documentOf(build());
     expect(off.components?.securitySchemes).toBeUndefined();
@@ -208,6 +231,6 @@ describe("GET /docs", () => {
   test("answers another method with 405 like every known path", async () => {
     const res = await build().request("/docs", { method: "POST" });
     expect(res.status).toBe(405);
-    expect(res.headers.get("allow")).toBe("GET");
+    expect(res.headers.get("allow")).toBe("GET, HEAD");
   });
 });

@@ -48,6 +48,7 @@ describe("POST /text2video missing, blank and non-string fields", () => {
     ["missing", undefined],
     ["empty", ""],
     ["blank", "   "],
+    ["nothing but NEL (U+0085, Unicode white space)", "\u0085\u0085"],
     ["a number", 42],
     ["an array", ["text"]],
     ["an object", { text: "x" }],
@@ -66,11 +67,12 @@ describe("POST /text2video missing, blank and non-string fields", () => {
     }
   }
 
-  test("refuses a repeated urlencoded field (two values) with 400 naming it", async () => {
+  test("refuses a repeated urlencoded field (two values) with 400 naming it and saying it came twice", async () => {
     const { app } = buildApp(db());
     const owner = uniqueOwner();
     const res = await app.request(...urlencodedPost("/text2video", { ...owner, prompt: ["one", "two"] }));
-    await expectInvalid(res, "prompt");
+    const body = await expectInvalid(res, "prompt");
+    expect(body.message).toBe("prompt is given more than once");
   });
 
   test("a 400 body is exactly {error, field, message} with no request id, and equal errors are byte-identical", async () => {
@@ -291,6 +293,31 @@ describe("POST /text2video and GET /get_status percent-escapes", () => {
     ];
     for (const [path, init] of ways) await expectInvalid(await app.request(path, init), "app_bundle_id");
     await expectInvalid(await app.request("/get_status?video_id=1&app_bundle_id=caf%E9&apphud_user_id=enc-1"), "app_bundle_id");
+  });
+
+  test("a field the route does not know is ignored even when its escape is malformed", async () => {
+    const { app } = buildApp(db());
+    const owner = uniqueOwner();
+    const q = `prompt=fox&app_bundle_id=${owner.app_bundle_id}&apphud_user_id=${owner.apphud_user_id}&utm=%zz&%E9=1`;
+    const id = await videoIdOf(await app.request(`/text2video?${q}`, { method: "POST" }));
+    expect((await app.request(`/get_status?video_id=${id}&app_bundle_id=${owner.app_bundle_id}&apphud_user_id=${owner.apphud_user_id}&utm=%zz`)).status).toBe(200);
+  });
+
+  test("a multipart text field whose bytes are not UTF-8 is a 400 naming it: two such ids never become one user", async () => {
+    const { app } = buildApp(db());
+    for (const [field, bytes] of [["apphud_user_id", [0x63, 0x61, 0x66, 0xe9]], ["prompt", [0x63, 0x61, 0x66, 0xe8]]] as const) {
+      const boundary = "b0undary";
+      const parts = { prompt: "a fox", app_bundle_id: "com.example", apphud_user_id: "mp-user" } as Record<string, string>;
+      const chunks: (string | Uint8Array)[] = [];
+      for (const [k, v] of Object.entries(parts)) {
+        chunks.push(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n`);
+        chunks.push(k === field ? new Uint8Array(bytes) : v, "\r\n");
+      }
+      chunks.push(`--${boundary}--\r\n`);
+      const body = new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer());
+      const res = await app.request("/text2video", { method: "POST", headers: { "content-type": `multipart/form-data; boundary=${boundary}` }, body });
+      await expectInvalid(res, field);
+    }
   });
 
   test("a malformed percent-escape is a 400 too, never kept as typed", async () => {

@@ -24,6 +24,8 @@ import type { QueueDetail } from "../../db/queue-position.ts";
 
 /** get_status's optional flag: never an error, even with a malformed percent-escape (schemas.ts detailField). */
 const DETAIL: ReadonlySet<string> = new Set(["detail"]);
+/** get_status's parameters: a value of another field that does not decode is ignored with the field. */
+const STATUS_FIELDS: ReadonlySet<string> = new Set([...Object.keys(getStatusSchema.shape), ...DETAIL]);
 
 /** Distinct valid query strings kept validated, and their characters in all (a poll's URL is about 100). */
 const QUERY_MEMO_ENTRIES = 10_000;
@@ -116,7 +118,7 @@ export function registerStatusRoutes(app: OpenAPIHono<AppEnv>, deps: StatusDeps)
     let q = validated.get(url);
     if (q === undefined) {
       // `detail` is never an error (schemas.ts): a malformed escape in it is kept as typed, so not `true`.
-      const fields = queryFields(c, DETAIL);
+      const fields = queryFields(c, STATUS_FIELDS, DETAIL);
       const parsed = getStatusSchema.safeParse(fields);
       if (!parsed.success) throw invalidInput(parsed.error);
       // Beyond the contract, and looked at only when the query names it: the contract's path does no more work.
