@@ -364,10 +364,11 @@ async function main(): Promise<void> {
     await webhooks?.stop();
     const released = await repo.resetLocksOf(owner).catch(() => 0);
     if (released > 0) logger.warn("released claims still held at shutdown; those jobs will be reconciled", { jobs: released });
-    // The accounts are dropped here and their leases deleted: another instance takes them over at its next
-    // heartbeat, without waiting for the TTL.
-    await leaseKeeper?.stop();
+    // Chromium closes first (nothing more reaches Pixverse from here), then the leases are deleted: another
+    // instance takes the accounts over at its next heartbeat, without waiting for the TTL, and never while a
+    // submission of ours could still be on its way.
     await gen.stop().catch((e) => logger.warn("generator did not stop cleanly", { error: e }));
+    await leaseKeeper?.stop();
     await database.close().catch(() => {});
     logger.info("stopped");
     process.exit(0);

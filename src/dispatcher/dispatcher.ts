@@ -4,7 +4,7 @@
 // reconcile any job whose submission outcome is unknown before anything is sent again.
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../log.ts";
-import { mapPixverseVideo, type FinalState, type PixverseVideo } from "../domain/status.ts";
+import { afterDelivery, mapPixverseVideo, type FinalState, type PixverseVideo } from "../domain/status.ts";
 import type { Job, VideoRepository } from "../db/videos.ts";
 import { PixverseIdTaken } from "../db/queue.ts";
 import type { FairShareWeights } from "../db/queue-position.ts";
@@ -86,6 +86,15 @@ export interface Dispatcher {
   runOnce(): Promise<void>;
   /** The accounts with a submission under way now (the lease keeper hands them over only once idle). */
   submitting(): ReadonlySet<string>;
+}
+
+/**
+ * The log line of a requeue: none happens when the claim was already released (a shutdown handed the job to
+ * reconciliation while its submission was still answering), and the line says so rather than "requeued".
+ */
+function noteRequeue(jl: Logger, requeued: boolean, fields: Record<string, unknown>): void {
+  if (requeued) jl.info("job requeued", fields);
+  else jl.info("job not requeued: its claim was released meanwhile; reconciliation decides", fields);
 }
 
 /** A running estimate of how long a generation takes at Pixverse (exponentially weighted). */
@@ -307,14 +316,14 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       case "unavailable": {
         // Nothing reached Pixverse (or it refused for a reason that is not the job's): wait, don't count it.
         const delayMs = result.kind === "concurrency" ? backoff.baseMs : backoffMs(job.attempts, backoff);
-        await o.repo.requeue(job.id, o.owner, { delayMs, refundAttempt: true, errorCode: String(result.code ?? result.kind), errorMessage: result.message });
-        jl.info("job requeued", { ...fields, delay_ms: delayMs });
+        const requeued = await o.repo.requeue(job.id, o.owner, { delayMs, refundAttempt: true, errorCode: String(result.code ?? result.kind), errorMessage: result.message });
+        noteRequeue(jl, requeued, { ...fields, delay_ms: delayMs });
         return;
       }
       case "overloaded": {
         const delayMs = backoffMs(job.attempts, backoff);
-        await o.repo.requeue(job.id, o.owner, { delayMs, errorCode: String(result.code ?? result.kind), errorMessage: result.message });
-        jl.info("job requeued", { ...fields, delay_ms: delayMs });
+        const requeued = await o.repo.requeue(job.id, o.owner, { delayMs, errorCode: String(result.code ?? result.kind), errorMessage: result.message });
+        noteRequeue(jl, requeued, { ...fields, delay_ms: delayMs });
         return;
       }
     }
@@ -358,18 +367,18 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   async function reviewWatched(watched: Job[], videos: Map<string, PixverseVideo>, gone: ReadonlySet<string>): Promise<void> {
     for (const job of watched) {
       const video = videos.get(job.pixverseVideoId!);
-      const outcome = video ? mapPixverseVideo(video) : goneForGood(job, gone) ? { kind: "deleted" as const } : null;
-      if (outcome?.kind !== "deleted" && outcome?.kind !== "moderated") continue;
+      const became = video ? afterDelivery(video) : goneForGood(job, gone) ? "deleted" : null;
+      if (became === null) continue;
       goneSince.delete(job.id);
       // Our own copy is what was delivered: it stays (revokeSuccess leaves it too); noted once.
       if (job.mediaKey !== null) {
-        o.media?.kept(job, outcome.kind, video?.status ?? null);
+        o.media?.kept(job, became, video?.status ?? null);
         continue;
       }
       // Not in jobs_finished_total: the job was counted when it succeeded.
-      if (await o.repo.revokeSuccess(job.id, outcome.kind, video?.status ?? null)) {
+      if (await o.repo.revokeSuccess(job.id, became, video?.status ?? null)) {
         changed(job.id);
-        log.info("job finished", { job_id: job.id, pixverse_id: job.pixverseVideoId, state: outcome.kind, pixverse_status: video?.status, gone: !video, after_success: true });
+        log.info("job finished", { job_id: job.id, pixverse_id: job.pixverseVideoId, state: became, pixverse_status: video?.status, gone: !video, after_success: true });
       }
     }
   }

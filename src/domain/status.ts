@@ -96,6 +96,18 @@ export function decodeMediaUrl(url: string): string {
   }
 }
 
+/**
+ * What a video delivered earlier has become, as far as its answer goes: `deleted` or `moderated` by its status,
+ * and `moderated` too when its output was swapped for Pixverse's placeholder (moderation after delivery,
+ * docs/PIXVERSE.md "Finished videos"); anything else leaves the delivered answer alone (null).
+ */
+export function afterDelivery(video: PixverseVideo): "deleted" | "moderated" | null {
+  const outcome = mapPixverseVideo(video);
+  if (outcome.kind === "deleted" || outcome.kind === "moderated") return outcome.kind;
+  if (video.status === DONE && video.url && isPlaceholderUrl(decodeMediaUrl(video.url))) return "moderated";
+  return null;
+}
+
 export function mapPixverseVideo(video: PixverseVideo): PixverseOutcome {
   const code = video.status;
   if (code === DONE) {

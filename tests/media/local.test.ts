@@ -210,6 +210,28 @@ describeEachDatabase("MEDIA_STORE=local", (db) => {
     expect((await repo.findJob(id))?.state).toBe("deleted");
   });
 
+  test("a delivered video whose output Pixverse later swaps for its placeholder is moderated (the delivered URL is dead)", async () => {
+    const { dispatcher, repo, finishAtPixverse, generator } = mediaDispatcher(db(), null);
+    const [out] = await repo.insertBatch([t2v()], LIMITS);
+    const id = out!.ok ? out!.id : -1;
+    await dispatcher.runOnce();
+    const pid = await finishAtPixverse(id, origin);
+    await dispatcher.runOnce();
+    expect((await repo.findJob(id))?.state).toBe("succeeded");
+    generator.set(pid, 1, "https://media.pixverse.ai/pixverse%2Fmedia%2Fdefault.mp4");
+    await dispatcher.runOnce();
+    expect((await repo.findJob(id))?.state).toBe("moderated");
+    // Another status-1 answer with a real URL changes nothing.
+    const [other] = await repo.insertBatch([t2v()], LIMITS);
+    const otherId = other!.ok ? other!.id : -1;
+    await dispatcher.runOnce();
+    const otherPid = await finishAtPixverse(otherId, origin);
+    await dispatcher.runOnce();
+    generator.set(otherPid, 1, `${origin.url}/v/${otherPid}.mp4`);
+    await dispatcher.runOnce();
+    expect((await repo.findJob(otherId))?.state).toBe("succeeded");
+  });
+
   test("copies the video without its first frame when the frame is not a JPEG", async () => {
     const s = await setup(db());
     const id = await submitted(db(), s);
