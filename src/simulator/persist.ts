@@ -41,7 +41,7 @@ const videoSchema = z.object({
   startedAt: z.number(),
   finishAt: z.number(),
   deletedAt: z.number().nullable(),
-  outcome: z.enum(["done", "moderated", "filtered", "failed", "deleted"]),
+  outcome: z.enum(["done", "moderated", "filtered", "failed", "deleted", "replaced"]),
   outputWidth: z.number(),
   outputHeight: z.number(),
 });

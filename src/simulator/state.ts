@@ -17,6 +17,7 @@ import {
   PAGE_DEFAULTS,
   LONG_QUEUED_SHARE,
   QUEUED_SHARE,
+  REPLACED_AFTER_TIMES,
   ratioOf,
   readMarkers,
   videoStatus,
@@ -221,7 +222,8 @@ export class SimState {
       startedAt: now + Math.round(time * (markers.queued ? LONG_QUEUED_SHARE : QUEUED_SHARE)),
       finishAt: now + time,
       // Our choice: a `[sim:deleted]` video stays finished for one more generation time, then is deleted.
-      deletedAt: markers.outcome === "deleted" ? now + 2 * time : null,
+      // Replaced well after it finishes, so that a poller has seen (and delivered) its output first.
+      deletedAt: markers.outcome === "deleted" ? now + 2 * time : markers.outcome === "replaced" ? now + REPLACED_AFTER_TIMES * time : null,
       outcome: markers.outcome,
       outputWidth: size.width,
       outputHeight: size.height,

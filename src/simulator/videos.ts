@@ -4,7 +4,7 @@ import { VIDEO_STATUS } from "./codes.ts";
 
 export type VideoKind = "t2v" | "i2v";
 /** How a generation ends; chosen by the prompt's test marker (docs/SIMULATOR.md "Test markers"). */
-export type Outcome = "done" | "moderated" | "filtered" | "failed" | "deleted";
+export type Outcome = "done" | "moderated" | "filtered" | "failed" | "deleted" | "replaced";
 
 export interface Video {
   id: number;
@@ -23,7 +23,8 @@ export interface Video {
   startedAt: number;
   /** The final status from then on; before it the video counts against the account's concurrency. */
   finishAt: number;
-  /** `[sim:deleted]` only: when the finished video starts being reported as deleted. */
+  /** `[sim:deleted]` / `[sim:replaced]` only: when the finished video starts being reported as deleted, or
+   * with Pixverse's placeholder in place of its output (moderation after delivery). */
   deletedAt: number | null;
   outcome: Outcome;
   outputWidth: number;
@@ -47,6 +48,8 @@ export function readMarkers(prompt: string): Markers {
       ? "failed"
       : prompt.includes("[sim:deleted]")
         ? "deleted"
+        : prompt.includes("[sim:replaced]")
+          ? "replaced"
         : "done";
   return { blocked: prompt.includes("[sim:blocked]"), slow: prompt.includes("[sim:slow]"), queued: prompt.includes("[sim:queued]"), outcome };
 }
@@ -55,6 +58,9 @@ export function readMarkers(prompt: string): Markers {
 export function generationTime(baseMs: number, slow: boolean, random: () => number, jitter = 0.2): number {
   return Math.round(baseMs * (1 - jitter + 2 * jitter * random()) * (slow ? 10 : 1));
 }
+
+/** `[sim:replaced]`: the output is swapped for the placeholder this many generation times after submission. */
+export const REPLACED_AFTER_TIMES = 10;
 
 /** The first fifth of a generation is reported as queued (9), the rest as generating (5); our choice. */
 export const QUEUED_SHARE = 0.2;
@@ -75,6 +81,8 @@ export function videoStatus(video: Video, now: number): number {
       return VIDEO_STATUS.failed;
     case "deleted":
       return video.deletedAt !== null && now >= video.deletedAt ? VIDEO_STATUS.deleted : VIDEO_STATUS.done;
+    case "replaced":
+      return VIDEO_STATUS.done;
   }
 }
 
@@ -127,6 +135,9 @@ export function mediaPath(video: Video, ext: "mp4" | "jpg"): string {
   return `/media/pixverse%2F${ext}%2Fmedia%2Fweb%2Fori%2F${video.id}_seed${video.seed}.${ext}`;
 }
 
+/** Pixverse's placeholder output of a video without one (docs/PIXVERSE.md "Polling"). */
+const PLACEHOLDER = { mp4: "/media/pixverse%2Fmedia%2Fdefault.mp4", jpg: "/media/pixverse%2Fmedia%2Fdefault.jpg" } as const;
+
 /** created_at as ISO 8601 UTC without milliseconds ("2026-11-25T17:00:00Z"); the spec shows no example. */
 export function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -136,12 +147,14 @@ export function formatTime(ms: number): string {
 export function toListItem(video: Video, now: number, origin: string) {
   const status = videoStatus(video, now);
   const finished = status === VIDEO_STATUS.done;
+  // Moderated after delivery: still "done", its output swapped for the placeholder (docs/PIXVERSE.md).
+  const replaced = video.outcome === "replaced" && video.deletedAt !== null && now >= video.deletedAt;
   return {
     video_id: video.id,
     video_status: status,
     prompt: video.prompt,
-    url: finished ? origin + mediaPath(video, "mp4") : "",
-    first_frame: finished ? origin + mediaPath(video, "jpg") : (video.imageUrl ?? ""),
+    url: finished ? origin + (replaced ? PLACEHOLDER.mp4 : mediaPath(video, "mp4")) : "",
+    first_frame: finished ? origin + (replaced ? PLACEHOLDER.jpg : mediaPath(video, "jpg")) : (video.imageUrl ?? ""),
     created_at: formatTime(video.createdAt),
     output_width: finished ? video.outputWidth : 0,
     output_height: finished ? video.outputHeight : 0,

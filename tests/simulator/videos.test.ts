@@ -210,6 +210,21 @@ describe("markers", () => {
     expect(await statusOf(id)).toBe(6);
   });
 
+  test("[sim:replaced] finishes with its output, then stays 1 with Pixverse's placeholder as url and frame", async () => {
+    const id = await submitOk("a cat [sim:replaced]");
+    clock.advance(1.2 * GEN_MS + 1);
+    const done = (await detail(sim, token, id)).Resp;
+    expect(done.video_status).toBe(1);
+    expect(done.url).not.toContain("default");
+    clock.advance(5 * GEN_MS);
+    expect((await detail(sim, token, id)).Resp.url).not.toContain("default");
+    clock.advance(7 * GEN_MS);
+    const later = (await detail(sim, token, id)).Resp;
+    expect(later.video_status).toBe(1);
+    expect(later.url).toEndWith("%2Fdefault.mp4");
+    expect(later.first_frame).toEndWith("%2Fdefault.jpg");
+  });
+
   test("[sim:blocked] is refused with 500063 and never listed", async () => {
     expect((await submitT2v(sim, token, "[sim:blocked] a cat")).ErrCode).toBe(500063);
     expect((await api(sim, "/video/list/personal", LIST_BODY, token)).Resp.data).toEqual([]);
