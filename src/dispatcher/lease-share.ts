@@ -5,9 +5,10 @@
 // accounts they are configured with, and the live leases): it keeps what it holds; it takes a free account
 // only while no other live instance that could drive it holds fewer accounts than it does; and when another
 // such instance holds at least two fewer, it gives one account up (one per heartbeat, so that the handover
-// settles without sending every account round), never one with a submission under way. Taking stays the lease row's atomic upsert, so two instances
-// deciding at once can never both hold an account: at worst the shares even out a heartbeat later. An account
-// only this instance can drive is always taken, so lists that differ between instances leave nothing unheld.
+// settles without sending every account round), never one with a submission under way. Taking stays the
+// lease row's atomic upsert, so two instances deciding at once can never both hold an account: at worst the
+// shares even out a heartbeat later. An account only this instance can drive is always taken, so lists that
+// differ between instances leave nothing unheld.
 
 export interface ShareSnapshot {
   /** This instance. */
