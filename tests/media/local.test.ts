@@ -196,40 +196,35 @@ describeEachDatabase("MEDIA_STORE=local", (db) => {
     expect(served.status).toBe(200);
   });
 
-  test("without a store, a deletion at Pixverse after delivery still changes the answer to Deleted", async () => {
-    const { dispatcher, repo, finishAtPixverse, generator } = mediaDispatcher(db(), null);
-    const [out] = await repo.insertBatch([t2v()], LIMITS);
+  /** Without a store: a job delivered with Pixverse's URL, and how to change what Pixverse says of it. */
+  async function deliveredWithoutStore(d = mediaDispatcher(db(), null)) {
+    const [out] = await d.repo.insertBatch([t2v()], LIMITS);
     const id = out!.ok ? out!.id : -1;
-    await dispatcher.runOnce();
-    const pid = await finishAtPixverse(id, origin);
-    await dispatcher.runOnce();
-    expect((await repo.findJob(id))?.state).toBe("succeeded");
+    await d.dispatcher.runOnce();
+    const pid = await d.finishAtPixverse(id, origin);
+    await d.dispatcher.runOnce();
+    expect((await d.repo.findJob(id))?.state).toBe("succeeded");
+    /** Pixverse reports `status` (and `url`) for it; the job's state after one more round. */
+    const stateAfter = async (status: number, url: string | null = null) => {
+      d.generator.set(pid, status, url);
+      await d.dispatcher.runOnce();
+      return (await d.repo.findJob(id))?.state;
+    };
+    return { ...d, id, pid, stateAfter };
+  }
+
+  test("without a store, a deletion at Pixverse after delivery still changes the answer to Deleted", async () => {
+    const delivered = await deliveredWithoutStore();
     expect(origin.hits).toEqual([]);
-    generator.set(pid, 6);
-    await dispatcher.runOnce();
-    expect((await repo.findJob(id))?.state).toBe("deleted");
+    expect(await delivered.stateAfter(6)).toBe("deleted");
   });
 
   test("a delivered video whose output Pixverse later swaps for its placeholder is moderated (the delivered URL is dead)", async () => {
-    const { dispatcher, repo, finishAtPixverse, generator } = mediaDispatcher(db(), null);
-    const [out] = await repo.insertBatch([t2v()], LIMITS);
-    const id = out!.ok ? out!.id : -1;
-    await dispatcher.runOnce();
-    const pid = await finishAtPixverse(id, origin);
-    await dispatcher.runOnce();
-    expect((await repo.findJob(id))?.state).toBe("succeeded");
-    generator.set(pid, 1, "https://media.pixverse.ai/pixverse%2Fmedia%2Fdefault.mp4");
-    await dispatcher.runOnce();
-    expect((await repo.findJob(id))?.state).toBe("moderated");
+    const delivered = await deliveredWithoutStore();
+    expect(await delivered.stateAfter(1, "https://media.pixverse.ai/pixverse%2Fmedia%2Fdefault.mp4")).toBe("moderated");
     // Another status-1 answer with a real URL changes nothing.
-    const [other] = await repo.insertBatch([t2v()], LIMITS);
-    const otherId = other!.ok ? other!.id : -1;
-    await dispatcher.runOnce();
-    const otherPid = await finishAtPixverse(otherId, origin);
-    await dispatcher.runOnce();
-    generator.set(otherPid, 1, `${origin.url}/v/${otherPid}.mp4`);
-    await dispatcher.runOnce();
-    expect((await repo.findJob(otherId))?.state).toBe("succeeded");
+    const other = await deliveredWithoutStore(delivered);
+    expect(await other.stateAfter(1, `${origin.url}/v/${other.pid}.mp4`)).toBe("succeeded");
   });
 
   test("copies the video without its first frame when the frame is not a JPEG", async () => {
