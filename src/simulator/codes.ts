@@ -28,9 +28,35 @@ export const ERR = {
   authFailed: 500201,
   tooManyLogins: 500213,
 } as const;
-export type ErrCode = (typeof ERR)[keyof typeof ERR];
 
-const MESSAGES: Record<ErrCode, string> = {
+/**
+ * Pixverse's codes that only a test brings about (`POST /__sim/faults` `{codes}`), with the words pixverse.back
+ * (src/domain/constants.py) gives them; the two credit codes only PixVerseAI/cli names have no sourced words.
+ */
+const INJECTABLE = {
+  400019: "Prompt too long",
+  400032: "Invalid image ID",
+  400051: "Invalid parameter",
+  500020: "Permission denied",
+  500030: "Image too large",
+  500031: "Image info retrieval failed",
+  500041: "Image upload failed",
+  500045: "Please try again later",
+  500047: "Invalid media",
+  500054: "Content moderation failure",
+  500060: "Monthly limit reached",
+  500064: "Content deleted",
+  500067: "Subscription or credit limit",
+  500070: "Template not activated",
+  500071: "Effect doesn't support resolution",
+  500090: "Insufficient balance",
+  500100: "Internal database error",
+  500323: "Subscription or credit limit",
+} as const;
+
+export type ErrCode = (typeof ERR)[keyof typeof ERR] | keyof typeof INJECTABLE;
+
+const MESSAGES: Record<(typeof ERR)[keyof typeof ERR], string> = {
   0: "Success",
   400: "Invalid req",
   10001: "Token is invalid",
@@ -54,8 +80,11 @@ const MESSAGES: Record<ErrCode, string> = {
 };
 
 export function errMsg(code: ErrCode): string {
-  return MESSAGES[code];
+  return code in INJECTABLE ? INJECTABLE[code as keyof typeof INJECTABLE] : MESSAGES[code as keyof typeof MESSAGES];
 }
+
+/** Every code a submission may be refused with: what `POST /__sim/faults` `{codes}` accepts. */
+export const SUBMIT_CODES: ReadonlySet<number> = new Set([...Object.keys(MESSAGES), ...Object.keys(INJECTABLE)].map(Number).filter((c) => c !== ERR.ok));
 
 /** The spec only says the message contains "sign in via OAuth". */
 export const OAUTH_ONLY_MESSAGE = "This account was registered with Google, Apple or Discord: please sign in via OAuth";

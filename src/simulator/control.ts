@@ -4,7 +4,7 @@ import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import { z } from "zod";
 import { originOf } from "./api.ts";
-import { errMsg } from "./codes.ts";
+import { errMsg, SUBMIT_CODES, type ErrCode } from "./codes.ts";
 import { I18N_KEYS } from "./i18n.ts";
 import { UI_LAYOUTS } from "./layouts.ts";
 import type { SimState } from "./state.ts";
@@ -26,6 +26,10 @@ const faultsBody = z.object({
   concurrency: count.optional(),
   credits: count.optional(),
   uploadModeration: count.optional(),
+  codes: z
+    .array(z.number().int().refine((c) => SUBMIT_CODES.has(c), { message: `a code the simulator knows: ${[...SUBMIT_CODES].join(", ")}` }))
+    .transform((codes) => codes as ErrCode[])
+    .optional(),
 });
 const humanCheckBody = z.object({ on: z.boolean() });
 const forgetBody = z.object({ video_id: z.union([z.number().int().min(0), z.string().regex(/^\d+$/).transform(Number)]) });

@@ -70,9 +70,11 @@ export interface Faults {
   credits: number;
   /** The next n `batch_upload_media` calls are refused for content (ErrCode 400). */
   uploadModeration: number;
+  /** The next submissions are refused with these codes, one each, in order (before the counted kinds). */
+  codes: ErrCode[];
 }
 const FAULT_KINDS = ["overloaded", "concurrency", "credits", "uploadModeration"] as const;
-const noFaults = (): Faults => ({ overloaded: 0, concurrency: 0, credits: 0, uploadModeration: 0 });
+const noFaults = (): Faults => ({ overloaded: 0, concurrency: 0, credits: 0, uploadModeration: 0, codes: [] });
 
 export interface PromptRecord {
   prompt: string;
@@ -184,7 +186,8 @@ export class SimState {
       const n = next[kind];
       if (n !== undefined) this.faults[kind] = n;
     }
-    return { ...this.faults };
+    if (next.codes !== undefined) this.faults.codes = [...next.codes];
+    return { ...this.faults, codes: [...this.faults.codes] };
   }
 
   /** Consumes one armed upload-moderation fault, if any. */
@@ -319,7 +322,7 @@ export class SimState {
       running: this.runningTotal(),
       maxConcurrent: c.maxConcurrent,
       maxConcurrentByAccount: { ...c.maxConcurrentByAccount },
-      faults: { ...this.faults },
+      faults: { ...this.faults, codes: [...this.faults.codes] },
       humanCheck: this.accounts.humanCheck(),
       ui: this.layout,
       prompts: c.prompts.map((p) => ({ ...p, settings: { ...p.settings } })),
@@ -382,6 +385,8 @@ export class SimState {
     // Injected faults come first: they stand for the site being unwell, whatever the request. A person's
     // own video (manual) is left out of them, so that a test's faults meet the service's submissions.
     if (origin !== "manual") {
+      const code = this.faults.codes.shift();
+      if (code !== undefined) return code;
       if (this.faults.overloaded > 0) return (this.faults.overloaded--, ERR.overloaded);
       if (this.faults.concurrency > 0) return (this.faults.concurrency--, ERR.concurrency);
       if (this.faults.credits > 0) return (this.faults.credits--, ERR.credits);

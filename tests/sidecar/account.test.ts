@@ -247,6 +247,20 @@ describe("Pixverse refusing a submission", () => {
     });
   }
 
+  test("Pixverse's rarer refusals reach the dispatcher as their kinds, through the real page", async () => {
+    const { pool } = await ready();
+    const cases = [
+      [500042, "bad_input"],
+      [500054, "moderation"],
+      [500090, "credits"],
+      [500045, "overloaded"],
+    ] as const;
+    await simPost(sim, "/faults", { codes: cases.map(([code]) => code) });
+    for (const [code, kind] of cases) {
+      expect(await pool.submit({ kind: "t2v", prompt: `refused ${code}`, settings: TEST_SETTINGS }, SUBMIT_BUDGET)).toMatchObject({ ok: false, kind, code });
+    }
+  });
+
   test("more generations than the plan allows are refused as concurrency (500044)", async () => {
     await addAccount(sim, { email: EMAIL, password: PASSWORD, concurrency: 1 });
     const { pool } = await ready();

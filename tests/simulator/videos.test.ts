@@ -254,8 +254,28 @@ describe("faults", () => {
     expect((await submitT2v(sim, token, "a")).ErrCode).toBe(0);
   });
 
+  test("refuse the next submissions with any of Pixverse's codes, in order and with their words, before the counted kinds", async () => {
+    const armed = await control(sim, "/faults", { codes: [500090, 500054, 500042], overloaded: 1 });
+    expect(armed.json.faults.codes).toEqual([500090, 500054, 500042]);
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await submitT2v(sim, token, `coded ${i}`);
+      answers.push([res.ErrCode, res.ErrMsg]);
+    }
+    expect(answers).toEqual([
+      [500090, "Insufficient balance"],
+      [500054, "Content moderation failure"],
+      [500042, "Invalid image path"],
+      [500069, "System overloaded"],
+      [0, "Success"],
+    ]);
+    expect((await control(sim, "/stats")).json.refused).toMatchObject({ 500090: 1, 500054: 1, 500042: 1 });
+    // A code the simulator has no words for is refused, not answered with an empty message.
+    expect((await control(sim, "/faults", { codes: [123456] })).status).toBe(400);
+  });
+
   test("are forgotten by a reset", async () => {
-    await control(sim, "/faults", { overloaded: 5 });
+    await control(sim, "/faults", { overloaded: 5, codes: [500090] });
     await reset(sim);
     await addAccount(sim, { email: "ann@example.com", password: "pw" });
     const fresh = await login(sim, "ann@example.com", "pw");
