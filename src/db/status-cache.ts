@@ -3,7 +3,8 @@
 // (/admin), so it is re-read only after `settledMaxAgeMs` (a minute: the requeue is seen by every instance
 // within it); any other is re-read once its entry is older than `maxAgeMs` (another instance may have moved
 // it; Pixverse may still delete a delivered video). This instance's own changes are seen at once (forget). Concurrent reads
-// of one id share one database read.
+// of one id share one database read. A change that overtakes a read in flight (the read may predate it, so it is
+// not kept) has the row read again at once, so a video a client has just been answered about stays known here.
 // While the database is unreachable (isDatabaseUnavailable), a refresh that fails serves the last row read
 // instead of the error, for up to `staleIfUnavailableMs` after that read (a stale answer beats none; a settled
 // one is exact anyway), and the next attempt for that id waits `maxAgeMs`, so polls do not hammer a database
@@ -34,6 +35,8 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
   const staleIfUnavailableMs = options.staleIfUnavailableMs ?? STALE_IF_UNAVAILABLE_MS;
   const settledMaxAgeMs = Math.max(options.settledMaxAgeMs ?? 60_000, options.maxAgeMs);
   const origin = now();
+  // Reads in flight by id (a forget() may start a second while the first runs).
+  const reading = new Map<number, number>();
 
   const entries = new LRUCache<number, Entry>({
     max: options.maxEntries,
@@ -49,6 +52,7 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
     // the entry no longer holds that read, what it read is not stored.
     ignoreFetchAbort: true,
     async fetchMethod(id, stale, { options: set }) {
+      reading.set(id, (reading.get(id) ?? 0) + 1);
       try {
         const row = await load(id);
         if (row && isSettled(row.state)) set.ttl = settledMaxAgeMs;
@@ -59,6 +63,10 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
         // known, is the caller's error.
         if (stale?.row && isDatabaseUnavailable(e) && now() - stale.readAt < staleIfUnavailableMs) return stale;
         throw e;
+      } finally {
+        const n = reading.get(id)! - 1;
+        if (n === 0) reading.delete(id);
+        else reading.set(id, n);
       }
     },
   });
@@ -80,6 +88,8 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
     /** This instance changed the row: forget it, so the next read sees the database. */
     forget(id: number): void {
       entries.delete(id);
+      // Without this, a poll answered by the overtaken read would leave nothing to serve in an outage.
+      if (reading.has(id)) entries.fetch(id).catch(() => {});
     },
     size: () => entries.size,
   };

@@ -105,3 +105,33 @@ test("a video this instance changed (forget) is not served stale during an outag
   h.fail(unreachable);
   await expect(h.cache.get(1)).rejects.toThrow("ECONNREFUSED");
 });
+
+test("a video whose read was overtaken by this instance's change is read again, so it is still answered in an outage", async () => {
+  // The poll that sees the change lands in the gap between the database's commit and forget(): its read may
+  // predate the change, so it is not kept; without a second read nothing would be left to serve.
+  let state: StatusRow["state"] = "generating";
+  let gate: (() => void) | null = null;
+  let failing = false;
+  let loads = 0;
+  let t = 0;
+  const cache = createStatusCache(
+    async () => {
+      loads++;
+      if (failing) throw unreachable();
+      if (loads === 1) await new Promise<void>((open) => (gate = open));
+      return row(state);
+    },
+    { maxAgeMs: 1000, maxEntries: 3, staleIfUnavailableMs: 60_000, now: () => t },
+  );
+  const poll = cache.get(1);
+  state = "succeeded";
+  cache.forget(1);
+  gate!();
+  expect((await poll)?.state).toBe("succeeded");
+  await Bun.sleep(0);
+  expect(loads).toBe(2);
+  expect(cache.peek(1)?.state).toBe("succeeded");
+  failing = true;
+  t += 5_000;
+  expect((await cache.get(1))?.state).toBe("succeeded");
+});
