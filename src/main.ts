@@ -8,7 +8,7 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import { migrationsApplied, openDatabase, ping } from "./db/client.ts";
 import { createVideoRepository } from "./db/videos.ts";
 import { createVideoService } from "./videos.ts";
-import { withAbsoluteUrl } from "./http/request-url.ts";
+import { bunFetch } from "./http/bun-fetch.ts";
 import { createApp } from "./app.ts";
 import { postgresRateLimitStores } from "./http/rate-limit.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher/dispatcher.ts";
@@ -330,7 +330,7 @@ async function main(): Promise<void> {
   const server = Bun.serve({
     port: config.PORT,
     hostname: config.HOST,
-    fetch: (req, srv) => app.fetch(withAbsoluteUrl(req), srv),
+    fetch: bunFetch(app.fetch),
     // No cap of Bun's own: a body is streamed, never buffered before a route reads it, and every route that
     // reads one bounds it with Hono's bodyLimit, which answers the contract's JSON 413 (Bun's is a bare one).
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,

@@ -11,6 +11,7 @@ import { routePath } from "hono/route";
 import type { Logger } from "../log.ts";
 import type { HttpRecord, Metrics } from "../metrics.ts";
 import { isDatabaseUnavailable } from "../db/client.ts";
+import { methodOf } from "./bun-fetch.ts";
 import type { AppEnv } from "./context.ts";
 import {
   DATABASE_UNAVAILABLE,
@@ -108,11 +109,11 @@ export function createRequestScope({ logger, metrics, servedRoute }: ScopeOption
    */
   function finish(c: Context<AppEnv>, route: string | undefined, status: number, startedAt: number, id: string, ownId = false): void {
     const ms = performance.now() - startedAt;
-    if (metrics) recorderFor(route ?? servedRoute(c.req.path) ?? "unmatched")(c.req.method, status, ms / 1000);
+    if (metrics) recorderFor(route ?? servedRoute(c.req.path) ?? "unmatched")(methodOf(c.req.raw), status, ms / 1000);
     if (logRequests) {
       logger.request({
         request_id: id,
-        method: c.req.method,
+        method: methodOf(c.req.raw),
         path: route ?? c.req.path,
         status,
         duration_ms: Math.round(ms * 100) / 100,

@@ -62,7 +62,7 @@ function rawRequest(url: string, head: string): Promise<string> {
   });
 }
 
-test("at the socket: a body announced far over the limit (past Bun's cap too) is the JSON 413, refused unread; a request without a usable Host is served", async () => {
+test("at the socket: a body announced far over the limit (past Bun's cap too) is the JSON 413, refused unread; a request without a usable Host is served; HEAD tells the length of what GET would send", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "startup-"));
   const service = await startService({ GENERATOR: "none", DATA_DIR: dataDir });
   try {
@@ -87,6 +87,21 @@ test("at the socket: a body announced far over the limit (past Bun's cap too) is
       expect(answer.toLowerCase(), head).toContain("x-request-id:");
       expect(() => JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)), head).not.toThrow();
     }
+    // HEAD: the GET's headers with its body's true length (Bun wrote Content-Length: 0), logged as HEAD.
+    const heads: string[] = [];
+    for (const path of ["/health", "/openapi.json", "/get_status?video_id=1&app_bundle_id=a&apphud_user_id=u"]) {
+      const get = await fetch(`${service.url}${path}`);
+      const length = (await get.arrayBuffer()).byteLength;
+      const head = await fetch(`${service.url}${path}`, { method: "HEAD" });
+      expect(head.status, path).toBe(get.status);
+      expect(head.headers.get("content-length"), path).toBe(String(length));
+      expect(length, path).toBeGreaterThan(0);
+      heads.push(head.headers.get("x-request-id")!);
+    }
+    // The log writer flushes on its own schedule.
+    const logged = () => heads.map((id) => service.logs().find((l) => l.request_id === id));
+    for (let i = 0; i < 50 && logged().some((l) => !l); i++) await Bun.sleep(100);
+    for (const line of logged()) expect(line).toMatchObject({ msg: "request", method: "HEAD" });
   } finally {
     await service.stop();
     await rm(dataDir, { recursive: true, force: true });
