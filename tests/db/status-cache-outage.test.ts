@@ -8,7 +8,8 @@ import type { StatusRow } from "../../src/db/videos.ts";
 const unreachable = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
 const row = (state: StatusRow["state"], id = 1): StatusRow => ({ id, appBundleId: "a", apphudUserId: "u", state, resultUrl: state === "succeeded" ? "https://m/x.mp4" : null });
 
-function harness(initial: StatusRow | null) {
+/** `hold`: the load with this number (from 1) waits for `until`. */
+function harness(initial: StatusRow | null, hold?: { load: number; until: Promise<void> }) {
   let current: StatusRow | null = initial;
   let failure: (() => Error) | null = null;
   let loads = 0;
@@ -17,6 +18,7 @@ function harness(initial: StatusRow | null) {
     async () => {
       loads++;
       if (failure) throw failure();
+      if (loads === hold?.load) await hold.until;
       return current ? { ...current } : null;
     },
     { maxAgeMs: 1000, maxEntries: 3, staleIfUnavailableMs: 60_000, now: () => t },
@@ -109,29 +111,17 @@ test("a video this instance changed (forget) is not served stale during an outag
 test("a video whose read was overtaken by this instance's change is read again, so it is still answered in an outage", async () => {
   // The poll that sees the change lands in the gap between the database's commit and forget(): its read may
   // predate the change, so it is not kept; without a second read nothing would be left to serve.
-  let state: StatusRow["state"] = "generating";
-  let gate: (() => void) | null = null;
-  let failing = false;
-  let loads = 0;
-  let t = 0;
-  const cache = createStatusCache(
-    async () => {
-      loads++;
-      if (failing) throw unreachable();
-      if (loads === 1) await new Promise<void>((open) => (gate = open));
-      return row(state);
-    },
-    { maxAgeMs: 1000, maxEntries: 3, staleIfUnavailableMs: 60_000, now: () => t },
-  );
-  const poll = cache.get(1);
-  state = "succeeded";
-  cache.forget(1);
-  gate!();
+  const gate = Promise.withResolvers<void>();
+  const h = harness(row("generating"), { load: 1, until: gate.promise });
+  const poll = h.cache.get(1);
+  h.set(row("succeeded"));
+  h.cache.forget(1);
+  gate.resolve();
   expect((await poll)?.state).toBe("succeeded");
   await Bun.sleep(0);
-  expect(loads).toBe(2);
-  expect(cache.peek(1)?.state).toBe("succeeded");
-  failing = true;
-  t += 5_000;
-  expect((await cache.get(1))?.state).toBe("succeeded");
+  expect(h.loads()).toBe(2);
+  expect(h.cache.peek(1)?.state).toBe("succeeded");
+  h.fail(unreachable);
+  h.advance(5_000);
+  expect((await h.cache.get(1))?.state).toBe("succeeded");
 });
