@@ -71,15 +71,18 @@ export type PixverseOutcome =
   | { kind: "moderated"; code: number }
   | { kind: "deleted"; code: number };
 
-// docs/PIXVERSE.md "Polling": video_status as Pixverse itself defines it [PixVerseAI/cli capabilities.json
-// "done=1; retry=5,9,10; failed=7,8"; PixVerseAI/skills task-management.md: 5 WAITING, 9 QUEUE, 10 PROCESSING,
-// 1 NORMAL, 8 FAILED, 7 NOT_APPROVED; pixsim7 pixverse_status.py: 6 deleted, 17 moderation-filtered].
-// 9 is a queue (busy times, off-peak jobs), never a failure. Any other code is still generating until the
-// job's deadline (and logged with the raw code).
+// docs/PIXVERSE.md "Polling": video_status as Pixverse defines it [PixVerseAI/cli capabilities.json "done=1;
+// retry=5,9,10; failed=7,8"; PixVerseAI/skills task-management.md: 5 WAITING, 9 QUEUE, 10 PROCESSING, 1 NORMAL,
+// 8 FAILED, 7 NOT_APPROVED], with what pixsim7 observed on the web API (pixverse_status.py, 2026-07): 10 is also
+// a finished video's status once it has an output size (on the entry made at creation it has none, and a URL
+// that does not work yet); 3 and 17 are filtered, -1 and 4 failed; 6 deleted. 9 is a queue (busy times,
+// off-peak jobs), never a failure. Any other code is still generating until the job's deadline (logged with
+// the raw code).
 const DONE = 1;
-const GENERATING_CODES = new Set([5, 9, 10]);
-const MODERATED_CODES = new Set([7, 17]);
-const FAILED_CODES = new Set([8]);
+const PROCESSING = 10;
+const GENERATING_CODES = new Set([5, 9, PROCESSING]);
+const MODERATED_CODES = new Set([3, 7, 17]);
+const FAILED_CODES = new Set([-1, 4, 8]);
 const DELETED_CODES = new Set([6]);
 
 /** A finished video whose URL is Pixverse's placeholder has no output (spec: `…/media/default.mp4` or `.jpg`). */
@@ -104,13 +107,13 @@ export function decodeMediaUrl(url: string): string {
 export function afterDelivery(video: PixverseVideo): "deleted" | "moderated" | null {
   const outcome = mapPixverseVideo(video);
   if (outcome.kind === "deleted" || outcome.kind === "moderated") return outcome.kind;
-  if (video.status === DONE && video.url && isPlaceholderUrl(decodeMediaUrl(video.url))) return "moderated";
+  if (isFinished(video) && video.url && isPlaceholderUrl(decodeMediaUrl(video.url))) return "moderated";
   return null;
 }
 
 export function mapPixverseVideo(video: PixverseVideo): PixverseOutcome {
   const code = video.status;
-  if (code === DONE) {
+  if (isFinished(video)) {
     if (!video.url) return { kind: "failed", code };
     const url = decodeMediaUrl(video.url);
     if (isPlaceholderUrl(url)) return { kind: "failed", code };
@@ -123,4 +126,10 @@ export function mapPixverseVideo(video: PixverseVideo): PixverseOutcome {
   if (FAILED_CODES.has(code)) return { kind: "failed", code };
   if (DELETED_CODES.has(code)) return { kind: "deleted", code };
   return { kind: "unknown", code };
+}
+
+/** 1, or 10 with a URL and both output dimensions non-zero (rendered: pixsim7's test for a finished 10). */
+function isFinished(video: PixverseVideo): boolean {
+  if (video.status === DONE) return true;
+  return video.status === PROCESSING && !!video.url && (video.outputWidth ?? 0) > 0 && (video.outputHeight ?? 0) > 0;
 }

@@ -258,7 +258,8 @@ const nullableNumber = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).
 /** Polling: one item of `Resp.data[]` [pixverse.back StatusRes; pixsim7 pixverse_status.py]. */
 export const listItemSchema = z.object({
   video_id: idSchema,
-  video_status: z.coerce.number(),
+  // An integer (or its digits as a string); null, "", true and the like are unreadable, not 0 or 1.
+  video_status: z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]),
   url: z.string().nullish(),
   first_frame: z.string().nullish(),
   prompt: z.string().nullish(),
@@ -315,6 +316,7 @@ export function parseVideoList(resp: unknown, webOffset = 0): ListPage {
     .object({
       data: z.array(z.unknown()).nullish(),
       web_next_offset: lenientInt.optional(),
+      next_offset: lenientInt.optional(),
       next: lenientFlag.optional(),
       // The asset library's spelling of "more pages" (frame-room test/fixtures/list-envelopes.json).
       web_has_more: lenientFlag.optional(),
@@ -333,7 +335,7 @@ export function parseVideoList(resp: unknown, webOffset = 0): ListPage {
   // Paging counts what was listed, read or not.
   const { next: flag, web_has_more: webMore, has_more: hasMore } = parsed.data;
   const more = flag ?? webMore ?? hasMore ?? listed.length >= LIST_PAGE_SIZE;
-  const next = parsed.data.web_next_offset ?? webOffset + listed.length;
+  const next = parsed.data.web_next_offset ?? parsed.data.next_offset ?? webOffset + listed.length;
   return { items, next: more && listed.length > 0 && next > webOffset ? next : null, unreadable };
 }
 

@@ -95,10 +95,11 @@ export const UPLOAD_POLICY_MESSAGE = "The image was rejected because it violates
 /** Not from Pixverse: the simulator's own refusal when its human check is on and unsolved. */
 export const HUMAN_CHECK_MESSAGE = "Please verify you are human first";
 
-/** `video_status` values the simulator reports (docs/PIXVERSE.md "Polling"; 10 "processing" is not used). */
+/** `video_status` values the simulator reports (docs/PIXVERSE.md "Polling"; 10 only for `[sim:status10]`). */
 export const VIDEO_STATUS = {
   done: 1,
   generating: 5,
+  processing: 10,
   deleted: 6,
   moderated: 7,
   failed: 8,

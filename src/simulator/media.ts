@@ -37,8 +37,11 @@ export function uploadRoutes(uploads: UploadStore): Hono {
   return app;
 }
 
-/** `GET /media/…`: uploaded images by name; any `.mp4` / `.jpg` path is the sample (escaped `%2F` or not). */
-export function mediaRoutes(uploads: UploadStore, assets: MediaAssets): Hono {
+/**
+ * `GET /media/…`: uploaded images by name; any `.mp4` / `.jpg` path is the sample (escaped `%2F` or not),
+ * except a video's own path before it is rendered (`rendering`: a URL given ahead, as with `[sim:status10]`).
+ */
+export function mediaRoutes(uploads: UploadStore, assets: MediaAssets, rendering: (path: string) => boolean = () => false): Hono {
   const app = new Hono();
   app.get("/upload/:name", (c) => {
     const stored = uploads.object(c.req.param("name"));
@@ -46,6 +49,7 @@ export function mediaRoutes(uploads: UploadStore, assets: MediaAssets): Hono {
   });
   app.get("/*", (c) => {
     const path = c.req.path;
+    if (rendering(path)) return c.notFound();
     if (path.endsWith(".mp4")) return bytes(assets.mp4, "video/mp4");
     if (path.endsWith(".jpg")) return bytes(assets.jpg, "image/jpeg");
     return c.notFound();

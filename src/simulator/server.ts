@@ -9,6 +9,7 @@ import { mediaRoutes, uploadRoutes, type MediaAssets } from "./media.ts";
 import { pageRoutes } from "./pages.ts";
 import { persistState, type StatePersistence } from "./persist.ts";
 import { SimState } from "./state.ts";
+import { mediaVideoId } from "./videos.ts";
 
 export interface SimulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -77,7 +78,13 @@ export function createSimulatorApp(deps: { state: SimState; assets: SimulatorAss
   });
   app.route("/creative_platform", apiRoutes(state));
   app.route("/oss", uploadRoutes(state.uploads));
-  app.route("/media", mediaRoutes(state.uploads, assets));
+  app.route(
+    "/media",
+    mediaRoutes(state.uploads, assets, (path) => {
+      const id = mediaVideoId(path);
+      return id !== null && state.rendering(id);
+    }),
+  );
   app.route("/__sim", controlRoutes(state));
   app.get("/static/:name{[a-z0-9]+\\.js}", (c) => {
     const script = assets.scripts[c.req.param("name").replace(/\.js$/, "")];

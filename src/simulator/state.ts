@@ -298,6 +298,12 @@ export class SimState {
   }
 
   /** Someone else's video is "not found", like a missing one. */
+  /** A video that exists and is not rendered yet (its media URL, if given ahead, answers 404). */
+  rendering(videoId: number): boolean {
+    const video = this.videos.get(videoId);
+    return video !== undefined && isRunning(video, this.now());
+  }
+
   getVideo(account: Account, videoId: number): Video | undefined {
     this.counters.detailCalls += 1;
     const video = this.videos.get(videoId);

@@ -34,6 +34,8 @@ export interface Video {
 export interface Markers {
   blocked: boolean;
   slow: boolean;
+  /** `[sim:status10]`: reported as 10 throughout (STATUS10_MARKER). */
+  status10: boolean;
   /** `[sim:queued]`: in Pixverse's queue (9) for most of its time, as at busy times or off-peak. */
   queued: boolean;
   outcome: Outcome;
@@ -51,8 +53,21 @@ export function readMarkers(prompt: string): Markers {
         : prompt.includes("[sim:replaced]")
           ? "replaced"
         : "done";
-  return { blocked: prompt.includes("[sim:blocked]"), slow: prompt.includes("[sim:slow]"), queued: prompt.includes("[sim:queued]"), outcome };
+  return {
+    blocked: prompt.includes("[sim:blocked]"),
+    slow: prompt.includes("[sim:slow]"),
+    queued: prompt.includes("[sim:queued]"),
+    status10: prompt.includes(STATUS10_MARKER),
+    outcome,
+  };
 }
+
+/**
+ * `[sim:status10]`: the video is reported as 10 from its creation on, with its URL already given (it answers
+ * 404 until the video is rendered) and a 0×0 output size, and stays 10 once rendered, now with its size: how
+ * pixsim7 saw the web app report videos (pixverse_status.py, 2026-07). Read from the prompt, not stored.
+ */
+export const STATUS10_MARKER = "[sim:status10]";
 
 /** The base time with ±`jitter` (default ±20 %), ×10 for `[sim:slow]`. */
 export function generationTime(baseMs: number, slow: boolean, random: () => number, jitter = 0.2): number {
@@ -68,11 +83,11 @@ export const QUEUED_SHARE = 0.2;
 export const LONG_QUEUED_SHARE = 0.9;
 
 export function videoStatus(video: Video, now: number): number {
-  if (now < video.startedAt) return VIDEO_STATUS.queued;
-  if (now < video.finishAt) return VIDEO_STATUS.generating;
+  const ten = video.prompt.includes(STATUS10_MARKER);
+  if (now < video.finishAt) return ten ? VIDEO_STATUS.processing : now < video.startedAt ? VIDEO_STATUS.queued : VIDEO_STATUS.generating;
   switch (video.outcome) {
     case "done":
-      return VIDEO_STATUS.done;
+      return ten ? VIDEO_STATUS.processing : VIDEO_STATUS.done;
     case "moderated":
       return VIDEO_STATUS.moderated;
     case "filtered":
@@ -135,6 +150,12 @@ export function mediaPath(video: Video, ext: "mp4" | "jpg"): string {
   return `/media/pixverse%2F${ext}%2Fmedia%2Fweb%2Fori%2F${video.id}_seed${video.seed}.${ext}`;
 }
 
+/** The video id in a mediaPath (escaped or not), or null for any other path. */
+export function mediaVideoId(path: string): number | null {
+  const m = /(?:\/|%2F)(\d+)_seed\d+\.(?:mp4|jpg)$/i.exec(path);
+  return m ? Number(m[1]) : null;
+}
+
 /** Pixverse's placeholder output of a video without one (docs/PIXVERSE.md "Polling"). */
 const PLACEHOLDER = { mp4: "/media/pixverse%2Fmedia%2Fdefault.mp4", jpg: "/media/pixverse%2Fmedia%2Fdefault.jpg" } as const;
 
@@ -146,14 +167,16 @@ export function formatTime(ms: number): string {
 /** One item of `list/personal` and the answer of `list/detail` (spec "Polling" fields, plus a few settings). */
 export function toListItem(video: Video, now: number, origin: string) {
   const status = videoStatus(video, now);
-  const finished = status === VIDEO_STATUS.done;
+  const finished = now >= video.finishAt && (status === VIDEO_STATUS.done || status === VIDEO_STATUS.processing);
+  // `[sim:status10]` before it is rendered: the URL is there already, the size is not.
+  const preallocated = status === VIDEO_STATUS.processing && !finished;
   // Moderated after delivery: still "done", its output swapped for the placeholder (docs/PIXVERSE.md).
   const replaced = video.outcome === "replaced" && video.deletedAt !== null && now >= video.deletedAt;
   return {
     video_id: video.id,
     video_status: status,
     prompt: video.prompt,
-    url: finished ? origin + (replaced ? PLACEHOLDER.mp4 : mediaPath(video, "mp4")) : "",
+    url: finished ? origin + (replaced ? PLACEHOLDER.mp4 : mediaPath(video, "mp4")) : preallocated ? origin + mediaPath(video, "mp4") : "",
     first_frame: finished ? origin + (replaced ? PLACEHOLDER.jpg : mediaPath(video, "jpg")) : (video.imageUrl ?? ""),
     created_at: formatTime(video.createdAt),
     output_width: finished ? video.outputWidth : 0,

@@ -119,6 +119,8 @@ describe("the service as a process", () => {
       ["a cat [sim:deleted]", "Deleted"],
       // Moderated after delivery: the output swapped for Pixverse's placeholder.
       ["a cat [sim:replaced]", "Contents moderation failed"],
+      // Reported as 10 throughout: a URL from the start (404 until rendered), the answer only once rendered.
+      ["a cat [sim:status10]", "url"],
     ];
     const afterDelivery = new Set(["a cat [sim:deleted]", "a cat [sim:replaced]"]);
     const ids = await Promise.all(cases.map(([p]) => text2video(s, p)));
@@ -128,6 +130,7 @@ describe("the service as a process", () => {
       await eventually(async () => {
         const st = await status(s, ids[i]!);
         const answer = st.url ? "url" : st.status!;
+        if (answer === "url" && seen.at(-1) !== "url") expect((await fetch(st.url!)).status, `${cases[i]![0]}: its URL when first answered`).toBe(200);
         if (seen.at(-1) !== answer) seen.push(answer);
         return answer === cases[i]![1] ? true : undefined;
       }, 40_000, `${cases[i]![0]} to end as ${cases[i]![1]}`);

@@ -100,6 +100,15 @@ describe("the list", () => {
     expect(parseVideoList({ data: full, has_more: false, next_offset: 0, web_has_more: false, web_next_offset: 17 }, 0).next).toBeNull();
     expect(parseVideoList({ data: full, has_more: true, next_offset: 50, web_has_more: true, web_next_offset: 50 }, 0).next).toBe(50);
     expect(parseVideoList({ data: full.slice(0, 3), has_more: true, web_next_offset: 53 }, 50).next).toBe(53);
+    // next_offset alone (the app-side spelling of the same capture) places the next page too.
+    expect(parseVideoList({ data: full, has_more: true, next_offset: 61 }, 0).next).toBe(61);
+  });
+
+  test("an item whose video_status is not an integer is left out, never read as 0 or 1", () => {
+    const items = [null, "", true, false, "1.5", 1.5, "done", { v: 1 }].map((video_status, i) => ({ video_id: i + 1, video_status, url: "https://m/x.mp4" }));
+    const page = parseVideoList({ data: [...items, { video_id: 99, video_status: "1" }, { video_id: 98, video_status: -1 }], next: false }, 0);
+    expect(page.items.map((i) => [i.video_id, i.video_status])).toEqual([["99", 1], ["98", -1]]);
+    expect(page.unreadable).toHaveLength(3);
   });
 
   test("an item it cannot read is left out and reported by its keys; the rest of the page is kept, and paging counts it", () => {

@@ -66,6 +66,22 @@ describe("t2v", () => {
     expect(done.first_frame).toEndWith(".jpg");
   });
 
+  test("[sim:status10] reports 10 from creation with a URL that answers 404 and no size, then 10 with the size and a URL that serves the video", async () => {
+    const id = await submitOk("a cat [sim:status10]");
+    const first = (await api(sim, "/video/list/personal", LIST_BODY, token)).Resp.data[0];
+    expect(first).toMatchObject({ video_id: id, video_status: 10, output_width: 0, output_height: 0 });
+    expect(first.url).toEndWith(".mp4");
+    expect((await fetch(first.url)).status).toBe(404);
+    clock.advance(0.5 * GEN_MS);
+    expect(await statusOf(id)).toBe(10);
+    clock.advance(0.75 * GEN_MS);
+    const done = (await detail(sim, token, id)).Resp;
+    expect(done).toMatchObject({ video_id: id, video_status: 10, url: first.url, output_width: 640, output_height: 360 });
+    const video = await fetch(done.url);
+    expect(video.status).toBe(200);
+    expect(video.headers.get("content-type")).toBe("video/mp4");
+  });
+
   test("[sim:queued] keeps a video queued (9) for nine tenths of its time (past where others generate), then it finishes", async () => {
     const id = await submitOk("at a busy hour [sim:queued]");
     const plain = await submitOk("at a quiet hour");
