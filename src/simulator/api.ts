@@ -112,13 +112,17 @@ function readSubmission(kind: VideoKind, raw: unknown, account: Account, state: 
     if (!/^\d+:\d+$/.test(b.aspect_ratio)) return ERR.invalidParameter;
     return { kind, prompt: b.prompt, settings, image: null };
   }
-  // The image by its path (`customer_img_path`) or by its media id (`img_id`); both must name the same one.
-  if (!b.customer_img_path && b.img_id === undefined) return ERR.emptyParameter;
-  const byPath = b.customer_img_path ? state.uploads.mediaFor(account.id, b.customer_img_path) : undefined;
-  const byId = b.img_id !== undefined ? state.uploads.mediaById(account.id, b.img_id) : undefined;
-  const media = byPath ?? byId;
-  if (!media || (b.customer_img_path && !byPath) || (b.img_id !== undefined && !byId)) return ERR.invalidImagePath;
-  if (byPath && byId && byPath !== byId) return ERR.invalidParameter;
+  // The image by its path (`customer_img_path`), its URL (`customer_img_url`) or its media id (`img_id`), as
+  // batch_upload_media answered them; every one given must name the same image of this account.
+  const refs = [
+    b.customer_img_path ? state.uploads.mediaFor(account.id, b.customer_img_path) : null,
+    b.customer_img_url ? state.uploads.mediaByUrl(account.id, b.customer_img_url) : null,
+    b.img_id !== undefined ? state.uploads.mediaById(account.id, b.img_id) : null,
+  ].filter((r) => r !== null);
+  if (refs.length === 0) return ERR.emptyParameter;
+  if (refs.includes(undefined)) return ERR.invalidImagePath;
+  const media = refs[0]!;
+  if (refs.some((r) => r !== media)) return ERR.invalidParameter;
   return { kind, prompt: b.prompt, settings, image: { url: media.url, width: media.width, height: media.height } };
 }
 

@@ -138,6 +138,12 @@ export class UploadStore {
     return undefined;
   }
 
+  /** The account's registered image by its media URL (i2v's `customer_img_url`). */
+  mediaByUrl(accountId: number, url: string): MediaRecord | undefined {
+    for (const [key, record] of this.media) if (record.url === url && key.startsWith(`${accountId}:`)) return record;
+    return undefined;
+  }
+
   snapshot(): MediaEntry[] {
     return [...this.media].map(([key, record]) => ({ accountId: Number(key.slice(0, key.indexOf(":"))), record: { ...record } }));
   }

@@ -138,7 +138,18 @@ describe("i2v", () => {
     expect((await api(sim, "/video/i2v", { prompt: "x", model: "v5", duration: 5, quality: "360p", img_id: 12345 }, token)).ErrCode).toBe(500042);
   });
 
-  test("answers 400011 without customer_img_path", async () => {
+  test("takes the image by customer_img_url alone, and refuses a URL that names another image than the path", async () => {
+    const a = (await uploadImage(pngHeader(600, 300))).Resp.result[0];
+    const b = (await uploadImage(TINY_PNG)).Resp.result[0];
+    const byUrl = await api(sim, "/video/i2v", { prompt: "the cat waves", model: "v5", duration: 5, quality: "360p", customer_img_url: a.url }, token);
+    expect(byUrl.ErrCode, byUrl.ErrMsg).toBe(0);
+    clock.advance(1201);
+    expect((await detail(sim, token, byUrl.Resp.video_id)).Resp).toMatchObject({ video_status: 1, output_width: 720, customer_img_url: a.url });
+    expect((await api(sim, "/video/i2v", i2vBody(a.path, b.url), token)).ErrCode).toBe(400017);
+    expect((await api(sim, "/video/i2v", { prompt: "x", model: "v5", duration: 5, quality: "360p", customer_img_url: "https://elsewhere/x.png" }, token)).ErrCode).toBe(500042);
+  });
+
+  test("answers 400011 without any image reference", async () => {
     expect((await api(sim, "/video/i2v", { prompt: "x", model: "v5", duration: 5, quality: "360p" }, token)).ErrCode).toBe(400011);
   });
 });
