@@ -6,7 +6,7 @@ import { z } from "zod";
 import { ERR, errMsg, type ErrCode } from "./codes.ts";
 import type { Account } from "./accounts.ts";
 import type { SimState, Submission, SubmissionOrigin } from "./state.ts";
-import { QUALITIES, toListItem, type VideoKind } from "./videos.ts";
+import { modelTakes, QUALITIES, toListItem, type VideoKind } from "./videos.ts";
 
 type Env = { Variables: { account: Account } };
 
@@ -94,7 +94,7 @@ function readSubmission(kind: VideoKind, raw: unknown, account: Account, state: 
   const b = parsed.data;
   if (!b.prompt?.trim() || !b.model || b.duration === undefined || !b.quality) return ERR.emptyParameter;
   if ([...b.prompt].length > PROMPT_MAX_CHARS) return ERR.promptTooLong;
-  if (!QUALITIES.includes(b.quality) || b.duration < 1 || b.duration > 15) return ERR.invalidParameter;
+  if (!modelTakes(b.model, b.quality, b.duration)) return ERR.invalidParameter;
   // The web app only ever sends one generation per click; more is kept out of the simulator.
   if (b.create_count !== undefined && b.create_count !== 1) return ERR.invalidParameter;
   const settings = {

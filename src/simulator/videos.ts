@@ -105,9 +105,46 @@ export function isRunning(video: Video, now: number): boolean {
   return now < video.finishAt;
 }
 
-// pixsim7 pixverse/pricing.py: credits per second of video by quality (spec "Account limits").
-export const CREDITS_PER_SECOND: Record<string, number> = { "360p": 4, "540p": 6, "720p": 8, "1080p": 16 };
+// pixsim7 pixverse/pricing.py: credits per second of video by quality (spec "Account limits"); no source
+// prices 2160p for the web: twice 1080p is our choice.
+export const CREDITS_PER_SECOND: Record<string, number> = { "360p": 4, "540p": 6, "720p": 8, "1080p": 16, "2160p": 32 };
 export const QUALITIES = Object.keys(CREDITS_PER_SECOND);
+
+const seconds = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+/**
+ * The models a generation may name, each with its highest quality and the durations it takes: PixVerseAI/skills
+ * `skills/SKILL.md` "Video Models" (2026), which also lists the partner models; v5 and v5.5, no longer listed
+ * there, as docs/PIXVERSE.md gives them (5, 8 or 10 s). Anything else is 400017, as for any bad parameter.
+ */
+export const MODEL_LIMITS: Readonly<Record<string, { maxQuality: string; durations: readonly number[] }>> = {
+  v6: { maxQuality: "1080p", durations: seconds(1, 15) },
+  "pixverse-c1": { maxQuality: "1080p", durations: seconds(1, 15) },
+  "v5.6": { maxQuality: "1080p", durations: seconds(1, 10) },
+  "v5.5": { maxQuality: "1080p", durations: [5, 8, 10] },
+  v5: { maxQuality: "1080p", durations: [5, 8, 10] },
+  "sora-2": { maxQuality: "720p", durations: [4, 8, 12] },
+  "sora-2-pro": { maxQuality: "1080p", durations: [4, 8, 12] },
+  "veo-3.1-standard": { maxQuality: "2160p", durations: [4, 6, 8] },
+  "veo-3.1-fast": { maxQuality: "2160p", durations: [4, 6, 8] },
+  "veo-3.1-lite": { maxQuality: "1080p", durations: [4, 6, 8] },
+  "grok-imagine": { maxQuality: "720p", durations: seconds(1, 15) },
+  "happyhorse-1.0": { maxQuality: "1080p", durations: seconds(3, 15) },
+  "seedance-2.0-standard": { maxQuality: "2160p", durations: seconds(4, 15) },
+  "seedance-2.0-fast": { maxQuality: "720p", durations: seconds(4, 15) },
+  "seedance-2.0-mini": { maxQuality: "720p", durations: seconds(4, 15) },
+  "kling-o3-pro": { maxQuality: "720p", durations: seconds(3, 15) },
+  "kling-o3-standard": { maxQuality: "720p", durations: seconds(3, 15) },
+  "kling-3.0-pro": { maxQuality: "720p", durations: seconds(3, 15) },
+  "kling-3.0-standard": { maxQuality: "720p", durations: seconds(3, 15) },
+  "gemini-omni-flash": { maxQuality: "720p", durations: seconds(3, 10) },
+};
+
+/** Whether a model takes this quality and duration (MODEL_LIMITS). */
+export function modelTakes(model: string, quality: string, duration: number): boolean {
+  const limits = Object.hasOwn(MODEL_LIMITS, model) ? MODEL_LIMITS[model]! : undefined;
+  if (!limits || !QUALITIES.includes(quality)) return false;
+  return Number.parseInt(quality, 10) <= Number.parseInt(limits.maxQuality, 10) && limits.durations.includes(duration);
+}
 /**
  * The spec says Audio and Multi-Shot "raise the credit cost" but not by how much: a flat 10 credits each per
  * video is our choice. The 2026 page shows the same sum on its Create button.

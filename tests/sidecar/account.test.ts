@@ -202,7 +202,7 @@ describe("submitting and polling", () => {
       const res = await fetch(`${sim.url}/creative_platform/video/t2v`, {
         method: "POST",
         headers: { Token: token, "Content-Type": "application/json" },
-        body: JSON.stringify({ prompt: `filler ${i}`, model: "v5", duration: 1, quality: "360p", aspect_ratio: "16:9" }),
+        body: JSON.stringify({ prompt: `filler ${i}`, model: "v5", duration: 5, quality: "360p", aspect_ratio: "16:9" }),
       });
       expect(((await res.json()) as { ErrCode: number }).ErrCode).toBe(0);
     }

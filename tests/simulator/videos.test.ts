@@ -148,6 +148,17 @@ describe("t2v", () => {
     expect((await api(sim, "/video/t2v", t2vBody("cat", { seed: null, negative_prompt: null }), token)).ErrCode).toBe(0);
   });
 
+  test("takes each model's own qualities and durations, 2160p only where the model has it, and 400017 for any other", async () => {
+    const ok = (over: Record<string, unknown>) => api(sim, "/video/t2v", t2vBody("cat", over), token).then((r) => r.ErrCode);
+    for (const [model, quality, duration] of [["v6", "1080p", 1], ["v6", "360p", 15], ["v5.6", "720p", 10], ["v5", "540p", 8], ["veo-3.1-fast", "2160p", 6], ["seedance-2.0-standard", "2160p", 15], ["sora-2", "720p", 12]] as const) {
+      expect(await ok({ model, quality, duration }), `${model} ${quality} ${duration}s`).toBe(0);
+      clock.advance(2 * GEN_MS); // done: its slot is free again
+    }
+    for (const [model, quality, duration] of [["v9", "540p", 5], ["V6", "540p", 5], ["toString", "540p", 5], ["v6", "2160p", 5], ["v6", "540p", 16], ["v5.6", "540p", 11], ["v5", "540p", 7], ["sora-2", "1080p", 4], ["veo-3.1-fast", "720p", 5], ["v6", "540p", 0]] as const) {
+      expect(await ok({ model, quality, duration }), `${model} ${quality} ${duration}s`).toBe(400017);
+    }
+  });
+
   test("answers 400017 for an unknown quality or a bad type, and 400 for a body that is not an object", async () => {
     expect((await api(sim, "/video/t2v", t2vBody("cat", { quality: "4k" }), token)).ErrCode).toBe(400017);
     expect((await api(sim, "/video/t2v", t2vBody("cat", { duration: "five" }), token)).ErrCode).toBe(400017);
