@@ -4,7 +4,7 @@
 // /creation/video. Everything the pages' scripts need is found through classes and data-* attributes.
 import { html, raw } from "hono/html";
 import { htmlDocument, label, type Html, type Words } from "./html.ts";
-import { creditCost, CREDITS_PER_SECOND, DURATIONS, MODELS, PAGE_DEFAULTS, QUALITIES, SURCHARGE } from "./videos.ts";
+import { creditCost, CREDITS_PER_SECOND, DURATIONS, MODELS, PAGE_DEFAULTS, PAGE_QUALITIES, SURCHARGE } from "./videos.ts";
 
 /** Cloudflare Turnstile's frame title (spec "Signing in": the check lives in a cross-origin iframe). */
 export const CHALLENGE_TITLE = "Widget containing a Cloudflare security challenge";
@@ -175,7 +175,7 @@ ${prompt}
 ${aSwitch(w, "audio")}
 ${aSwitch(w, "multiShot")}
 ${aSelect(w, "model", MODELS, d.model)}
-${aSelect(w, "quality", QUALITIES, d.quality)}
+${aSelect(w, "quality", PAGE_QUALITIES, d.quality)}
 ${aSelect(w, "duration", DURATIONS, d.duration)}
 </div>
 <button type="button" class="ant-btn ant-btn-primary" data-sim="create" disabled><span data-i18n="create">${w.t("create")}</span> <span data-sim="cost">${cost}</span></button>

@@ -153,6 +153,8 @@ export const SURCHARGE = { audio: 10, multiShot: 10 } as const;
 
 /** What the 2026 creation page offers (spec "Creating a video": models, qualities, durations of 2026). */
 export const MODELS = ["v5", "v5.5", "v5.6", "v6"] as const;
+/** Its qualities: those all of its models take (2160p is for some partner models only). */
+export const PAGE_QUALITIES = QUALITIES.filter((q) => MODELS.every((m) => modelTakes(m, q, 5)));
 export const DURATIONS = [5, 8, 10] as const;
 /** The page's settings when it remembers none: deliberately not the cheapest, so tests see who chose. */
 export const PAGE_DEFAULTS = { model: "v5.5", quality: "540p", duration: 5 } as const;
