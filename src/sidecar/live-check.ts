@@ -15,7 +15,7 @@
 //   area, or the 2025 mode tab; count of file inputs), Audio switch, Multi-Shot switch (state seen), Create
 //   button (its full name with the cost).
 // JSON API: plan_details gen_simultaneously, user/credits (fields, total), then (after the video, with
-//   --submit) list/personal Resp.data, list/personal web_next_offset, list item fields (video_id,
+//   --submit) list/personal Resp.data, list/personal paging, list item fields (video_id,
 //   video_status, url, prompt), list item creation time (created_at or create_time, which, read as a
 //   time), video_status values (each mapped by domain/status.ts; unknown ones FAIL), list/detail of the
 //   newest video.
@@ -27,7 +27,7 @@
 // with what was (not) seen or UNKNOWN, never FAIL: no modal ("none shown"), no human check, a redirect
 // of the creation path (PASS, naming the path it went to), the image input behind a mode tab instead of an
 // upload area (2025 layout), no switches at all (UNKNOWN: the 2025 layout has none; a missing switch while
-// others show is a FAIL: renamed), no videos yet (the item facts UNKNOWN), no web_next_offset (UNKNOWN).
+// others show is a FAIL: renamed), no videos yet (the item facts UNKNOWN), no paging fields (UNKNOWN).
 // A fact whose prerequisite did not PASS is UNKNOWN; a fact that throws or runs out of its own time limit
 // FAILs alone and the next one runs.
 //

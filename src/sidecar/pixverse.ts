@@ -311,6 +311,9 @@ const lenientInt = z.unknown().transform((v): number | null => {
  * say nothing of types (the paging fields), and item by item: one item we cannot read is left out and
  * reported, not a reason to lose the whole page (every other job's status is on it).
  */
+/** The paging fields parseVideoList reads when they come (none is confirmed for this endpoint). */
+export const LIST_PAGING_FIELDS = ["web_next_offset", "next_offset", "next", "web_has_more", "has_more"] as const;
+
 export function parseVideoList(resp: unknown, webOffset = 0): ListPage {
   const parsed = z
     .object({

@@ -73,11 +73,12 @@ const generationBody = z.object({
 });
 
 // The web library pages with `web_offset` (spec "Polling"), older clients with `offset`; app_offset, filter
-// and polling are accepted and ignored: no item is ever left out for its status.
+// and polling are accepted and ignored: no item is ever left out for its status. No source gives a largest
+// `limit` (pixsim7 asks for 200): any is served.
 const listBody = z.object({
   offset: z.number().int().min(0).optional(),
   web_offset: z.number().int().min(0).optional(),
-  limit: z.number().int().min(1).max(100).default(50),
+  limit: z.number().int().min(1).default(50),
 });
 
 const detailBody = z.object({ video_id: numericId });
@@ -177,11 +178,12 @@ export function apiRoutes(state: SimState): Hono<Env> {
     const body = listBody.safeParse((await readJson(c)) ?? {});
     if (!body.success) return fail(c, ERR.invalidParameter);
     const offset = body.data.web_offset ?? body.data.offset ?? 0;
-    const { items, total } = state.listVideos(c.var.account, offset, body.data.limit);
+    const items = state.listVideos(c.var.account, offset, body.data.limit);
     const now = state.now();
     const origin = originOf(c);
-    const nextOffset = offset + items.length;
-    return ok(c, { data: items.map((v) => toListItem(v, now, origin)), total, next: nextOffset < total, web_next_offset: nextOffset });
+    // `data` only: no source shows this endpoint's paging fields (docs/PIXVERSE.md "Polling"), so a client
+    // must page by count (a full page: ask from offset + its length).
+    return ok(c, { data: items.map((v) => toListItem(v, now, origin)) });
   });
 
   app.post("/video/list/detail", async (c) => {

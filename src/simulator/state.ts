@@ -289,21 +289,20 @@ export class SimState {
   }
 
   /** Newest first; `offset`/`limit` page through them. Every status is listed. */
-  listVideos(account: Account, offset: number, limit: number): { items: Video[]; total: number } {
+  listVideos(account: Account, offset: number, limit: number): Video[] {
     this.counters.listCalls += 1;
     const all = account.videos;
     const end = Math.max(all.length - offset, 0);
-    const items = all.slice(Math.max(end - limit, 0), end).reverse();
-    return { items, total: all.length };
+    return all.slice(Math.max(end - limit, 0), end).reverse();
   }
 
-  /** Someone else's video is "not found", like a missing one. */
   /** A video that exists and is not rendered yet (its media URL, if given ahead, answers 404). */
   rendering(videoId: number): boolean {
     const video = this.videos.get(videoId);
     return video !== undefined && isRunning(video, this.now());
   }
 
+  /** Someone else's video is "not found", like a missing one. */
   getVideo(account: Account, videoId: number): Video | undefined {
     this.counters.detailCalls += 1;
     const video = this.videos.get(videoId);
