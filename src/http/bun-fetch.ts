@@ -6,12 +6,18 @@
 // - HEAD is served as its GET with the body dropped and the body's length kept in Content-Length. Hono drops
 //   the body itself, and Bun then writes `Content-Length: 0`: a client asking how large a video (or an answer)
 //   is was told it is empty. The copy is logged and counted as HEAD (methodOf).
-// - A copy has no socket in Bun's eyes (`requestIP` answers null): the app gets the original's address.
-import type { Server } from "bun";
+// - Bun knows a connection only by the request it handed over: for any other (these copies, a body wrapped by
+//   the upload gate) `requestIP` answers null. The app's env (hono/bun's getConnInfo reads it) is the
+//   connection of the request Bun handed over, whatever request the app asks about.
+import type { Server, SocketAddress } from "bun";
 
-/** The part of Bun's server the app reads (hono/bun's getConnInfo). */
-export type AddressSource = Pick<Server<undefined>, "requestIP">;
-type AppFetch = (req: Request, env: AddressSource) => Response | Promise<Response>;
+/** The connection a request came on: its address, and its idle timeout (Bun.serve's idleTimeout) changed. */
+export interface Connection {
+  requestIP(req: Request): SocketAddress | null;
+  timeout(req: Request, seconds: number): void;
+}
+type AppFetch = (req: Request, env: Connection) => Response | Promise<Response>;
+type BunServer = Pick<Server<undefined>, "requestIP" | "timeout">;
 
 const headCopies = new WeakSet<Request>();
 
@@ -20,17 +26,31 @@ export function methodOf(req: Request): string {
   return req.method === "GET" && headCopies.has(req) ? "HEAD" : req.method;
 }
 
-export function bunFetch(fetch: AppFetch): (raw: Request, server: AddressSource) => Response | Promise<Response> {
+// Private by #: hono/bun's getConnInfo takes an env with a `server` property for that server.
+class OriginalConnection implements Connection {
+  readonly #server: BunServer;
+  readonly #original: Request;
+  constructor(server: BunServer, original: Request) {
+    this.#server = server;
+    this.#original = original;
+  }
+  requestIP(): SocketAddress | null {
+    return this.#server.requestIP(this.#original);
+  }
+  timeout(_req: Request, seconds: number): void {
+    this.#server.timeout(this.#original, seconds);
+  }
+}
+
+export function bunFetch(fetch: AppFetch): (raw: Request, server: BunServer) => Response | Promise<Response> {
   return (raw, server) => {
     let req = raw.url.charCodeAt(0) === 47 /* "/" */ ? new Request(`http://localhost${raw.url}`, raw) : raw;
     if (req.method === "HEAD") {
       req = new Request(req, { method: "GET" });
       headCopies.add(req);
     }
-    if (req === raw) return fetch(req, server);
-    const copy = req;
-    const env: AddressSource = { requestIP: (r) => server.requestIP(r === copy ? raw : r) };
-    return raw.method === "HEAD" ? bodiless(fetch(copy, env)) : fetch(copy, env);
+    const answer = fetch(req, new OriginalConnection(server, raw));
+    return raw.method === "HEAD" ? bodiless(answer) : answer;
   };
 }
 

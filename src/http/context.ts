@@ -4,8 +4,11 @@ import type { RateLimitInfo } from "hono-rate-limiter";
 import type { CountGeneration } from "../db/videos.ts";
 import type { ApiKeyGrant } from "./api-keys.ts";
 import type { Owner } from "./schemas.ts";
+import type { Connection } from "./bun-fetch.ts";
 
 export type AppEnv = {
+  /** The connection (src/http/bun-fetch.ts); absent in-process (app.request in tests). */
+  Bindings: Partial<Connection>;
   Variables: RequestIdVariables & {
     /** What the request's API key may do (set by the key check; absent when keys are off). */
     grant?: ApiKeyGrant;

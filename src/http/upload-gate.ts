@@ -24,6 +24,9 @@ export interface UploadGateOptions {
  */
 export const UPLOAD_GATE: UploadGateOptions = { slots: 4, waitMs: 30_000, readMs: 120_000 };
 
+/** Beyond the wait and the read: time to check and store an upload before its connection may idle out. */
+const STORE_SECONDS = 30;
+
 /** How long to come back after the gate's 503. */
 const BUSY_RETRY_AFTER_SECONDS = 5;
 
@@ -117,7 +120,11 @@ export function uploadGate(options: UploadGateOptions): MiddlewareHandler<AppEnv
     });
   }
 
+  // Bun closes a connection whose request has not been answered within Bun.serve's idleTimeout (60 s), body
+  // data or not: an upload's connection gets the whole wait and read, and a little for storing it.
+  const idleSeconds = Math.ceil((options.waitMs + options.readMs) / 1000) + STORE_SECONDS;
   return async (c, next) => {
+    c.env?.timeout?.(c.req.raw, idleSeconds);
     if (free > 0) free--;
     else await waitForSlot(c);
     try {

@@ -4,21 +4,21 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bunFetch, methodOf, type AddressSource } from "../../src/http/bun-fetch.ts";
+import { bunFetch, methodOf, type Connection } from "../../src/http/bun-fetch.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "bun-fetch-"));
 const FILE = join(dir, "video.mp4");
 await writeFile(FILE, new Uint8Array(123_457));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-/** A server whose requestIP knows only the requests it was handed (as Bun's does). */
-function serverFor(original: Request): AddressSource & { asked: Request[] } {
-  const asked: Request[] = [];
+/** A server that, like Bun's, knows a connection only by the request it handed over. */
+function serverFor(original: Request) {
+  const timeouts: number[] = [];
   return {
-    asked,
-    requestIP: (r: Request) => {
-      asked.push(r);
-      return r === original ? { address: "203.0.113.7", family: "IPv4", port: 5555 } : null;
+    timeouts,
+    requestIP: (r: Request) => (r === original ? { address: "203.0.113.7", family: "IPv4" as const, port: 5555 } : null),
+    timeout: (r: Request, seconds: number) => {
+      if (r === original) timeouts.push(seconds);
     },
   };
 }
@@ -75,18 +75,29 @@ test("a relative URL (no usable Host) is served as sent to localhost, with the c
   expect(seen[0]).toMatchObject({ url: "http://localhost/json?a=1", address: "203.0.113.7", as: "GET" });
 });
 
-test("any other request reaches the app as it came, with the server itself", async () => {
+test("any other request reaches the app as it came", async () => {
   let got: Request | null = null;
-  let env: AddressSource | null = null;
-  const server = serverFor(new Request("http://h/"));
-  const fetch = bunFetch((req, e) => {
+  const fetch = bunFetch((req) => {
     got = req;
+    return new Response("ok");
+  });
+  const req = new Request("http://h/x", { method: "POST", body: "b" });
+  await fetch(req, serverFor(req));
+  expect(got!).toBe(req);
+  expect(methodOf(req)).toBe("POST");
+});
+
+test("the connection answers for the request Bun handed over, whatever request the app asks about (a body wrapped later)", async () => {
+  let env: Connection | null = null;
+  const fetch = bunFetch((_req, e) => {
     env = e;
     return new Response("ok");
   });
   const req = new Request("http://h/x", { method: "POST", body: "b" });
+  const server = serverFor(req);
   await fetch(req, server);
-  expect(got!).toBe(req);
-  expect(env!).toBe(server);
-  expect(methodOf(req)).toBe("POST");
+  const wrapped = new Request(req, { body: "other", method: "POST" });
+  expect(env!.requestIP(wrapped)?.address).toBe("203.0.113.7");
+  env!.timeout(wrapped, 170);
+  expect(server.timeouts).toEqual([170]);
 });

@@ -2,11 +2,13 @@
 // stall the others: a wait for a slot is bounded (503 with Retry-After), a body that does not arrive in time is
 // a 408 that frees its slot, and a caller that goes away while waiting leaves the queue with nothing stored.
 import { expect, test } from "bun:test";
+import { connect } from "node:net";
 import { createApp } from "../../src/app.ts";
 import { createVideoRepository } from "../../src/db/videos.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createVideoService } from "../../src/videos.ts";
 import type { UploadGateOptions } from "../../src/http/upload-gate.ts";
+import { bunFetch } from "../../src/http/bun-fetch.ts";
 import { GENEROUS, TEST_ALLOWED } from "../support/app.ts";
 import { png } from "../support/images.ts";
 import { expectError, multipartPost, sharedPglite, uniqueOwner, videoIdOf } from "./helpers.ts";
@@ -87,3 +89,40 @@ test("a caller that goes away while waiting for a slot leaves the queue: nothing
   const stored = await db().db.execute(`select count(*)::int as n from videos where apphud_user_id = '${owner.apphud_user_id}'`);
   expect(Number(stored.rows[0]!.n)).toBe(0);
 });
+
+test("on a real connection an upload that takes longer than the server's idle timeout is read to the end and stored, with the caller's address", async () => {
+  // Bun closes a connection not answered within idleTimeout, body data or not; the gate gives an upload's
+  // connection its whole wait and read. Here: idle 1 s (Bun closes such a connection after about 4 s), a body
+  // sent over about 8 s.
+  const app = appWith({ slots: 1, waitMs: 1_000, readMs: 10_000 });
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", idleTimeout: 1, fetch: bunFetch(app.fetch) });
+  try {
+    const owner = uniqueOwner();
+    const [, init] = upload(owner);
+    const encoded = new Response(init.body);
+    const type = encoded.headers.get("content-type");
+    const body = new Uint8Array(await encoded.arrayBuffer());
+    const head = `POST /image2video HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${body.byteLength}\r\nConnection: close\r\n\r\n`;
+    const answer = await new Promise<string>((resolve) => {
+      let text = "";
+      const socket = connect(server.port!, "127.0.0.1", async () => {
+        socket.write(head);
+        const piece = Math.ceil(body.byteLength / 8);
+        for (let at = 0; at < body.byteLength; at += piece) {
+          socket.write(body.subarray(at, at + piece));
+          await Bun.sleep(1_000);
+        }
+      });
+      socket.setEncoding("utf8");
+      socket.on("data", (chunk) => (text += chunk));
+      socket.on("close", () => resolve(text));
+      socket.on("error", () => resolve(text));
+    });
+    expect(answer).toStartWith("HTTP/1.1 200");
+    const { video_id } = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as { video_id: number };
+    const stored = await db().db.execute(`select client_ip from videos where id = ${video_id}`);
+    expect(stored.rows[0]!.client_ip).toBe("127.0.0.1");
+  } finally {
+    server.stop(true);
+  }
+}, 30_000);
