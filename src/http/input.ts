@@ -1,6 +1,6 @@
 // The POST routes' parameters, from wherever the contract allows them (docs/API.md: "every parameter may come
 // as a JSON body, an application/x-www-form-urlencoded or multipart/form-data body, or the query string"),
-// merged into one object (the body wins on a clash) and validated by the route's zod schema, the same one
+// merged into one object (a parameter in both is given twice: a 400, as when it repeats in one) and validated by the route's zod schema, the same one
 // the OpenAPI document shows for the route's body. zod-openapi's own body validators check each part alone
 // and would refuse a request whose ids are in the query string and whose prompt is in the body, so this
 // middleware takes their place for the POST routes.
@@ -30,14 +30,18 @@ export function validatedInput(schema: z.ZodObject, after: AfterValidation): Mid
 }
 
 /**
- * Query string merged with the body's fields (the body wins on a clash); a repeated key is an array. `known`:
- * the route's parameters (others are ignored, even when they do not decode).
+ * Query string merged with the body's fields; a key repeated, in one or across both, is an array (which the
+ * schema refuses as "given more than once": which one was meant cannot be told). `known`: the route's
+ * parameters (others are ignored, even when they do not decode).
  */
 export async function readInput(c: Context, known: ReadonlySet<string>): Promise<Record<string, unknown>> {
   // Prototype-less: a field named `__proto__` or `toString` is a field like any other.
   const fields: Record<string, unknown> = Object.create(null);
   if (c.req.url.includes("?")) Object.assign(fields, queryFields(c, known));
-  Object.assign(fields, await bodyFields(c, known));
+  for (const [key, value] of Object.entries(await bodyFields(c, known))) {
+    const seen = fields[key];
+    fields[key] = seen === undefined ? value : [seen, value].flat();
+  }
   return fields;
 }
 

@@ -75,6 +75,24 @@ describe("POST /text2video missing, blank and non-string fields", () => {
     expect(body.message).toBe("prompt is given more than once");
   });
 
+  test("refuses a parameter sent both in the query string and in the body (JSON, urlencoded, multipart) with 400 saying it came twice, and stores nothing", async () => {
+    const { app } = buildApp(db());
+    const owner = uniqueOwner();
+    const query = `?apphud_user_id=${encodeURIComponent(`${owner.apphud_user_id}-other`)}`;
+    for (const [path, init] of [
+      jsonPost("/text2video", { ...owner, prompt: "a fox" }),
+      urlencodedPost("/text2video", { ...owner, prompt: "a fox" }),
+      multipartPost("/text2video", { ...owner, prompt: "a fox" }),
+    ]) {
+      const body = await expectInvalid(await app.request(path + query, init), "apphud_user_id");
+      expect(body.message).toBe("apphud_user_id is given more than once");
+    }
+    // Even with the same value in both: which one was meant is not for the service to guess.
+    await expectInvalid(await app.request(`/text2video?prompt=same`, jsonPost("/text2video", { ...owner, prompt: "same" })[1]), "prompt");
+    const stored = await db().db.execute(`select count(*)::int as n from videos where apphud_user_id like '${owner.apphud_user_id}%'`);
+    expect(Number(stored.rows[0]!.n)).toBe(0);
+  });
+
   test("a 400 body is exactly {error, field, message} with no request id, and equal errors are byte-identical", async () => {
     const { app } = buildApp(db());
     const send = () => app.request(...jsonPost("/text2video", { ...OWNER, prompt: "" }));
