@@ -8,7 +8,9 @@ const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataTyp
 export const videos = pgTable(
   "videos",
   {
-    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    // Ids are JSON numbers in answers: past 2^53 - 1 they would not be exact, so the sequence stops there (an
+    // insert past it fails and stores nothing, rather than storing a video whose answer cannot be given).
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity({ maxValue: Number.MAX_SAFE_INTEGER }),
     appBundleId: text("app_bundle_id").notNull(),
     apphudUserId: text("apphud_user_id").notNull(),
     clientIp: text("client_ip"),

@@ -16,6 +16,17 @@ describeEachDatabase("video repository", (db) => {
     expect(job!.deadlineAt.getTime() - job!.createdAt.getTime()).toBe(30 * 60_000);
   });
 
+  test("ids stop at 2^53 - 1, the last exact JSON number: a request past it fails and stores nothing", async () => {
+    const repo = createVideoRepository(db());
+    const limits = { maxActivePerUser: 5, maxQueueDepth: 100, deadlineMinutes: 30 };
+    await db().db.execute(sql`select setval('videos_id_seq', ${Number.MAX_SAFE_INTEGER - 1})`);
+    const [last] = await repo.insertBatch([v("max")], limits);
+    expect(last).toEqual({ ok: true, id: Number.MAX_SAFE_INTEGER });
+    await expect(repo.insertBatch([v("max"), v("past")], limits)).rejects.toThrow();
+    const stored = await db().db.execute<{ n: number }>(sql`select count(*)::int as n from videos where apphud_user_id in ('max', 'past')`);
+    expect(stored.rows[0]!.n).toBe(1);
+  });
+
   test("the per-user limit counts unfinished videos within one batch and across batches", async () => {
     const repo = createVideoRepository(db());
     const limits = { maxActivePerUser: 2, maxQueueDepth: 100, deadlineMinutes: 30 };
