@@ -19,10 +19,12 @@ export type AfterValidation = (
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
 
 /** Validates the merged parameters with `schema` and hands them to the handler as `c.get("input")`. */
-export function validatedInput(schema: z.ZodObject, after: AfterValidation): MiddlewareHandler<AppEnv> {
+export function validatedInput(schema: z.ZodObject, after: AfterValidation, files: ReadonlySet<string> = NONE): MiddlewareHandler<AppEnv> {
   const known: ReadonlySet<string> = new Set(Object.keys(schema.shape));
+  // A file parameter sent as a text part is the schema's to refuse (as not a file), whatever its bytes.
+  const texts: ReadonlySet<string> = new Set([...known].filter((k) => !files.has(k)));
   return async (c, next) => {
-    const result = schema.safeParse(await readInput(c, known));
+    const result = schema.safeParse(await readInput(c, known, texts));
     await after(result.success ? { success: true, data: result.data } : { success: false, error: result.error }, c);
     c.set("input", result.data);
     await next();
@@ -34,11 +36,11 @@ export function validatedInput(schema: z.ZodObject, after: AfterValidation): Mid
  * schema refuses as "given more than once": which one was meant cannot be told). `known`: the route's
  * parameters (others are ignored, even when they do not decode).
  */
-export async function readInput(c: Context, known: ReadonlySet<string>): Promise<Record<string, unknown>> {
+export async function readInput(c: Context, known: ReadonlySet<string>, texts = known): Promise<Record<string, unknown>> {
   // Prototype-less: a field named `__proto__` or `toString` is a field like any other.
   const fields: Record<string, unknown> = Object.create(null);
   if (c.req.url.includes("?")) Object.assign(fields, queryFields(c, known));
-  for (const [key, value] of Object.entries(await bodyFields(c, known))) {
+  for (const [key, value] of Object.entries(await bodyFields(c, known, texts))) {
     const seen = fields[key];
     fields[key] = seen === undefined ? value : [seen, value].flat();
   }
@@ -99,7 +101,7 @@ function decodeComponent(raw: string): string | null {
 
 const mediaType = (c: Context) => (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 
-async function bodyFields(c: Context, known: ReadonlySet<string>): Promise<Record<string, unknown>> {
+async function bodyFields(c: Context, known: ReadonlySet<string>, texts: ReadonlySet<string>): Promise<Record<string, unknown>> {
   if (!c.req.raw.body || c.req.header("content-length") === "0") return {};
   const type = mediaType(c);
   if (type === "multipart/form-data") {
@@ -113,7 +115,7 @@ async function bodyFields(c: Context, known: ReadonlySet<string>): Promise<Recor
       if (e instanceof HttpError) throw e;
       throw invalidBody(`malformed ${type} body`);
     }
-    return formFields(form, known);
+    return formFields(form, texts);
   }
   let bytes: Uint8Array;
   try {
@@ -134,10 +136,10 @@ async function bodyFields(c: Context, known: ReadonlySet<string>): Promise<Recor
  * told from one that was not UTF-8: a parameter of ours holding U+FFFD is a 400 (as a JSON, form or query
  * value that is not UTF-8 is), so that `caf\xE9` and `caf\xE8` never name the same user.
  */
-function formFields(form: FormData, known: ReadonlySet<string>): Record<string, unknown> {
+function formFields(form: FormData, texts: ReadonlySet<string>): Record<string, unknown> {
   const fields: Record<string, unknown> = Object.create(null);
   form.forEach((value: string | File, key: string) => {
-    if (typeof value === "string" && known.has(key) && value.includes("\uFFFD")) {
+    if (typeof value === "string" && texts.has(key) && value.includes("\uFFFD")) {
       throw invalidParameter(key, `${key} is not valid UTF-8 (a multipart field may not hold U+FFFD)`);
     }
     const seen = fields[key];

@@ -209,11 +209,18 @@ const textOnlyField = (field: string, why: string) =>
   }).optional().openapi({ not: {}, description: `Not taken here: ${why} (given, it is a 400).` });
 
 const FILE_REQUIRED = "file is required (multipart/form-data field `file`)";
+/** The parameters that are files, not text (src/http/input.ts leaves their text parts to fileField). */
+export const FILE_FIELDS: ReadonlySet<string> = new Set(["file"]);
 
 /** The uploaded image of image2video: one file part named `file` (its bytes are judged by upload.ts). */
 const fileField = z.unknown().transform((v, ctx): File => {
   if (v instanceof File) return v;
-  ctx.addIssue({ code: "custom", message: Array.isArray(v) ? "file must be sent once" : FILE_REQUIRED });
+  const message = Array.isArray(v)
+    ? "file must be sent once"
+    : typeof v === "string"
+      ? "file must be sent as a file (a multipart part with a filename), not as a text field"
+      : FILE_REQUIRED;
+  ctx.addIssue({ code: "custom", message });
   return z.NEVER;
 }).openapi({
   type: "string",

@@ -190,9 +190,17 @@ describe("POST /image2video parameters", () => {
     await expectInvalid(await app.request(...multipartPost("/image2video", fields())), "file");
   });
 
-  test("refuses `file` sent as a text field with 400 naming file", async () => {
+  test("refuses `file` sent as a text field (no filename) with 400 naming file and saying so, whatever its bytes", async () => {
     const { app } = buildApp(db());
-    await expectInvalid(await app.request(...multipartPost("/image2video", { ...fields(), file: "iVBORw0KGgo=" })), "file");
+    const message = "file must be sent as a file (a multipart part with a filename), not as a text field";
+    expect((await expectInvalid(await app.request(...multipartPost("/image2video", { ...fields(), file: "iVBORw0KGgo=" })), "file")).message).toBe(message);
+    // A PNG's bytes in a text part: not UTF-8, which for a text parameter would be the error; for file it is the part's kind.
+    const boundary = "b0undary";
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"\r\nContent-Type: image/png\r\n\r\n`;
+    const text = Object.entries(fields()).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join("");
+    const body = new Uint8Array([...new TextEncoder().encode(text + head), ...png(8, 8), ...new TextEncoder().encode(`\r\n--${boundary}--\r\n`)]);
+    const res = await app.request("/image2video", { method: "POST", headers: { "content-type": `multipart/form-data; boundary=${boundary}` }, body });
+    expect((await expectInvalid(res, "file")).message).toBe(message);
   });
 
   test("refuses an image under another field name with 400 naming file", async () => {

@@ -18,7 +18,7 @@ import { BAD_KEY_EXAMPLE, checkIdempotencyKey, CONFLICT_EXAMPLE, IDEMPOTENCY_PAR
 import { validatedInput } from "../input.ts";
 import { answers, keyAnswers, keySecurity, okAnswer } from "../openapi.ts";
 import { perMinuteLimited, perUserRateLimit, perUserUncount } from "../rate-limit.ts";
-import { generationSchemas, requestedSettings, type GenerationFields, type Image2VideoFields } from "../schemas.ts";
+import { FILE_FIELDS, generationSchemas, requestedSettings, type GenerationFields, type Image2VideoFields } from "../schemas.ts";
 import { acceptImage } from "../upload.ts";
 import { UPLOAD_GATE, UPLOADS_BUSY, uploadGate, uploadTooSlow, type UploadGateOptions } from "../upload-gate.ts";
 import type { CallbackPolicy } from "../../webhooks/address.ts";
@@ -135,7 +135,7 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
     ...keySecurity(keys !== null),
     ...idempotent,
     // The key first (401): before the body is read or an upload slot is taken.
-    middleware: [...keyCheck, checkIdempotencyKey, multipartOnly, gate, limitBody(UPLOAD_BODY_MAX_BYTES), validatedInput(schemas.image2video, guard)] as const,
+    middleware: [...keyCheck, checkIdempotencyKey, multipartOnly, gate, limitBody(UPLOAD_BODY_MAX_BYTES), validatedInput(schemas.image2video, guard, FILE_FIELDS)] as const,
     request: { body: { required: true, content: { "multipart/form-data": ref("Image2VideoRequest") } } },
     responses: {
       200: ok,
