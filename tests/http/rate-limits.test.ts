@@ -73,6 +73,17 @@ describe("generation requests per user per minute", () => {
     await expectLimited(res, "generations_per_minute");
   });
 
+  test("does not count requests refused for their input: bad fields, a file that is not an image, one too wide", async () => {
+    const { app } = limited({ generationsPerMinute: 1 });
+    const owner = uniqueOwner();
+    await expectError(await app.request(...jsonPost("/text2video", { ...owner, prompt: "" })), 400);
+    await expectError(await app.request(...multipartPost("/image2video", { ...owner, prompt: "cat" }, { name: "a.gif", bytes: new TextEncoder().encode("GIF89a not really") })), 400);
+    await expectError(await app.request(...multipartPost("/image2video", { ...owner, prompt: "cat" }, { name: "a.png", bytes: png(4001, 10) })), 413);
+    // The one request of the minute is still there for a good one.
+    await videoIdOf(await app.request(...multipartPost("/image2video", { ...owner, prompt: "cat" }, { name: "a.png", bytes: png(8, 8) })));
+    await expectLimited(await app.request(...t2v(owner)), "generations_per_minute");
+  });
+
   test("does not spend the status budget on generation requests", async () => {
     const { app } = limited({ generationsPerMinute: 5, statusPerMinute: 1 });
     const owner = uniqueOwner();

@@ -66,10 +66,8 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
   app.openAPIRegistry.register("Image2VideoRequest", schemas.image2video);
   const ref = (name: string) => ({ schema: { $ref: `#/components/schemas/${name}` } });
   const keyCheck = keys ? [requireApiKey(keys)] : [];
-  const guard = afterValidation(
-    perUserRateLimit("generations_per_minute", deps.generationsPerMinute, deps.store),
-    perUserUncount("generations_per_minute", deps.store),
-  );
+  const uncount = perUserUncount("generations_per_minute", deps.store);
+  const guard = afterValidation(perUserRateLimit("generations_per_minute", deps.generationsPerMinute, deps.store), uncount);
   const common = {
     ...keyAnswers(keys !== null),
     429: answers.rateLimited([
@@ -156,8 +154,13 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
   });
   app.openapi(image2video, async (c) => {
     const { file, ...fields } = c.get("input") as Image2VideoFields;
-    const image = await acceptImage(file);
     const key = c.get("idempotencyKey");
+    // Bad input is never counted (the 400s and 413s before it were not): an image refused for its bytes takes
+    // its count back. A keyed request is counted only when it makes a video, later.
+    const image = await acceptImage(file).catch(async (e: unknown) => {
+      if (key === undefined) await uncount(c);
+      throw e;
+    });
     if (key !== undefined) {
       const once = await videos.createOnce({ ...newVideo(c, fields as GenerationFields, "i2v"), image }, { key, hash: requestHash("image2video", fields, image.bytes) }, c.get("countGeneration"));
       return c.json(answerOnce(c, once), 200);
