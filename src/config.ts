@@ -89,6 +89,13 @@ const configObject = z.object({
   CHROMIUM_PATH: text("/usr/bin/chromium"),
   /** Where the signed-in browser session (storage state) is kept; owner-only permissions. */
   SESSION_DIR: optionalString,
+  /**
+   * Where the signed-in browser sessions are kept: `file` (SESSION_DIR only: one machine's volume) or `postgres`
+   * (also in the database, sealed with SESSION_KEY, so the instance that takes an account over needs no sign-in).
+   */
+  SESSION_STORE: z.preprocess(emptyAsUndefined, z.enum(["file", "postgres"]).default("file")),
+  /** The secret that seals the sessions in the database (SESSION_STORE=postgres): 32 characters or more. */
+  SESSION_KEY: z.preprocess(emptyAsUndefined, z.string().min(32, "must be at least 32 characters").optional()),
   /** How long a headed browser waits for a person to finish a login that needs one. */
   HUMAN_LOGIN_TIMEOUT_SECONDS: int(600, 1),
   BROWSER_TIMEZONE: text("UTC"),
@@ -187,6 +194,10 @@ export const configSchema = configObject
   .refine((c) => (c.EMAIL === undefined) === (c.PASSWORD === undefined), {
     message: "EMAIL and PASSWORD must be set together (or both left unset for demo mode)",
     path: ["EMAIL"],
+  })
+  .refine((c) => c.SESSION_STORE !== "postgres" || c.SESSION_KEY !== undefined, {
+    message: "SESSION_STORE=postgres needs SESSION_KEY (32 characters or more) to seal the sessions",
+    path: ["SESSION_KEY"],
   })
   .refine((c) => c.PIXVERSE_MODELS.includes(c.PIXVERSE_MODEL), { message: "must be one of PIXVERSE_MODELS", path: ["PIXVERSE_MODEL"] })
   .refine((c) => c.PIXVERSE_QUALITIES.includes(c.PIXVERSE_QUALITY), { message: "must be one of PIXVERSE_QUALITIES", path: ["PIXVERSE_QUALITY"] })

@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { createLogger, registerSecrets, type Logger } from "./log.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
-import { migrationsApplied, openDatabase, ping } from "./db/client.ts";
+import { migrationsApplied, openDatabase, ping, type Database } from "./db/client.ts";
+import { createSessionQueries } from "./db/sessions.ts";
+import { createSessionSync } from "./sidecar/session-sync.ts";
 import { createVideoRepository } from "./db/videos.ts";
 import { createVideoService } from "./videos.ts";
 import { bunFetch } from "./http/bun-fetch.ts";
@@ -48,7 +50,12 @@ interface StartedGenerator {
 /** "Not in the list" is believed three quarters of the reconcile grace after the submission (RECONCILE_GRACE_SECONDS). */
 const reconcileSettleMs = (config: Config) => config.RECONCILE_GRACE_SECONDS * 750;
 
-async function startGenerator(config: Config, logger: Logger, metrics: Metrics): Promise<StartedGenerator> {
+async function startGenerator(config: Config, logger: Logger, metrics: Metrics, database: Database): Promise<StartedGenerator> {
+  // SESSION_STORE=postgres: the sessions in the database too, so an account moves between instances signed in.
+  const sessions =
+    config.SESSION_STORE === "postgres"
+      ? createSessionSync({ queries: createSessionQueries(database.db), secret: config.SESSION_KEY!, logger: logger.child({ component: "sessions" }) })
+      : undefined;
   if (config.GENERATOR === "none") {
     logger.warn("GENERATOR=none: the API accepts and stores jobs, but nothing submits them to Pixverse");
     return { generator: null, accounts: [], states: () => [], stop: async () => {} };
@@ -88,6 +95,7 @@ async function startGenerator(config: Config, logger: Logger, metrics: Metrics):
       apiUrl: sim.url,
       metrics,
       timeouts: { reconcileSettleMs: reconcileSettleMs(config) },
+      sessions,
     });
     return {
       generator,
@@ -108,6 +116,7 @@ async function startGenerator(config: Config, logger: Logger, metrics: Metrics):
     apiUrl: config.PIXVERSE_API_URL,
     metrics,
     timeouts: { reconcileSettleMs: reconcileSettleMs(config) },
+    sessions,
   });
   logger.info("Pixverse accounts", { count: config.accounts.length, accounts: config.accounts.map((a) => maskEmail(a.email)) });
   return { generator, sidecar: generator, accounts: config.accounts.map((a) => a.email), states: () => generator.accountStates(), stop: () => generator.close() };
@@ -146,6 +155,7 @@ async function main(): Promise<void> {
     config.WEBHOOK_SECRET,
     config.ADMIN_PASSWORD,
     config.S3_SECRET_ACCESS_KEY,
+    config.SESSION_KEY,
   ]);
   const logger = createLogger(config.LOG_LEVEL);
   const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : `${config.DATA_DIR}/pglite` });
@@ -194,7 +204,7 @@ async function main(): Promise<void> {
       })
     : null;
   webhooks?.start();
-  const gen = await startGenerator(config, logger, metrics);
+  const gen = await startGenerator(config, logger, metrics, database);
   if (gen.generator) {
     const cost = expectedCredits(config.generation);
     logger.info("generation settings (callers may choose model, quality, duration, aspect_ratio, seed, negative_prompt)", {

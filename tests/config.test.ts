@@ -105,7 +105,10 @@ test.each([
   [{ PIXVERSE_ASPECT_RATIOS: "16:9,wide" }, "PIXVERSE_ASPECT_RATIOS"],
   [{ PIXVERSE_SUBMIT: "clicks" }, "PIXVERSE_SUBMIT"],
   [{ PIXVERSE_CREATE_PATH: "creation" }, "PIXVERSE_CREATE_PATH"],
-] as const)("a default outside its list or a bad list stops start-up naming the variable (%o)", (env, name) => {
+  [{ SESSION_STORE: "postgres" }, "SESSION_KEY"],
+  [{ SESSION_STORE: "postgres", SESSION_KEY: "too-short" }, "SESSION_KEY"],
+  [{ SESSION_STORE: "redis" }, "SESSION_STORE"],
+] as const)("a default outside its list, a bad list or a missing companion stops start-up naming the variable (%o)", (env, name) => {
   let error: unknown;
   try {
     loadConfig(env);

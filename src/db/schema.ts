@@ -124,6 +124,17 @@ export const instances = pgTable("instances", {
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
 });
 
+/**
+ * SESSION_STORE=postgres: each account's signed-in browser session, sealed with SESSION_KEY (AES-256-GCM), so
+ * that the instance that takes an account's lease over goes on with the session instead of signing in again.
+ * `key`: the session file's name (a hash of the e-mail and the site), never the e-mail.
+ */
+export const accountSessions = pgTable("account_sessions", {
+  key: text("key").primaryKey(),
+  sealed: bytea("sealed").notNull(),
+  savedAt: timestamp("saved_at", { withTimezone: true, mode: "date", precision: 3 }).notNull(),
+});
+
 /** What a lease's holder reports of its account with each heartbeat (no e-mail, no Pixverse text). */
 export interface AccountReport {
   state: string;

@@ -30,6 +30,7 @@ import { DEFAULT_API_URL, DEFAULT_WEB_URL } from "./pixverse.ts";
 import { errorMessage, within } from "./waits.ts";
 import { maskEmail } from "./mask.ts";
 import { sessionFile } from "./session-file.ts";
+import type { SessionSync } from "./session-sync.ts";
 
 export { maskEmail };
 import type { Metrics } from "../metrics.ts";
@@ -85,6 +86,8 @@ export interface SidecarOptions {
   metrics?: Metrics;
   /** The sidecar's entry file. Default: ./main.ts (tests start a scripted stand-in). */
   entry?: string;
+  /** SESSION_STORE=postgres: the sessions kept in the database too (session-sync.ts). Absent: files only. */
+  sessions?: SessionSync;
 }
 
 /** Start the sidecar and return the generator that talks to it. */
@@ -390,6 +393,7 @@ export class SidecarGenerator implements VideoGenerator {
       ...(this.opts.browserEnv ? { browserEnv: this.opts.browserEnv } : {}),
     };
     try {
+      await this.restoreSessions(init.active);
       const reply = await this.send(child, "init", { config: init }, this.timeouts.initMs);
       if (child !== this.child) return;
       this.setAccounts(reply.accounts);
@@ -485,7 +489,15 @@ export class SidecarGenerator implements VideoGenerator {
   /** The accounts as the child reported them (state message, init or ping reply); metrics see each report. */
   private setAccounts(accounts: AccountStatus[]): void {
     this.accounts = accounts;
+    // A sign-in saved the session file: keep it in the database too (a file not changed since is not sent).
+    for (const a of accounts) if (a.state === "ready" && this.active.has(a.email)) void this.opts.sessions?.save(a.email, this.sessionFileOf(a.email));
     this.opts.metrics?.accounts(accounts.map((a) => ({ account: maskEmail(a.email), state: a.state, detail: a.detail, credits: a.credits })));
+  }
+
+  /** Before the child drives these accounts: their sessions from the database where newer than the files. */
+  private async restoreSessions(accounts: readonly string[]): Promise<void> {
+    if (!this.opts.sessions) return;
+    for (const email of accounts) await this.opts.sessions.restore(email, this.sessionFileOf(email));
   }
 
   private takePending(id: number): Pending | undefined {
@@ -515,6 +527,8 @@ export class SidecarGenerator implements VideoGenerator {
         const child = this.child;
         const want = [...this.active];
         if (!child || !this.initialized || this.closed || this.childActive === activeKey(want)) return;
+        const before: string[] = this.childActive ? JSON.parse(this.childActive) : [];
+        await this.restoreSessions(want.filter((a) => !before.includes(a)));
         const reply = await this.send(child, "activate", { accounts: want }, this.timeouts.initMs);
         if (child !== this.child) return;
         this.childActive = activeKey(want);

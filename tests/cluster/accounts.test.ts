@@ -201,4 +201,27 @@ describe.skipIf(!POSTGRES_URL)("two instances, one Pixverse account [postgres]",
     );
     expect(stats.logins).toBe(2);
   }, 120_000);
+
+  test("SESSION_STORE=postgres: the instance that takes the account over goes on with the holder's session, without signing in again", async () => {
+    const sim = await cluster.simulator({ generationMs: 500, concurrency: 2 });
+    const db = await cluster.database();
+    const env = { ACCOUNT_LEASE_TTL_MS: "45000", SESSION_STORE: "postgres", SESSION_KEY: "cluster-test-session-key-32-chars-long" };
+    const a = await cluster.start({ instance: "instance-a", databaseUrl: db.url, sim, env });
+    const seen: Record<string, ServiceProcess> = { "instance-a": a };
+    const why = <T>(p: Promise<T>) => explained(p, db, seen, sim);
+    expect((await why(leaseHolder(db, 15_000))).holder).toBe("instance-a");
+    await waitFor(async () => ((await ready(a)).status === 200 ? true : undefined), 30_000, "instance-a to be signed in and ready");
+    await why(waitFor(async () => ((await db.query<{ n: number }>("select count(*)::int as n from account_sessions"))[0]!.n === 1 ? true : undefined), 10_000, "the session in the database"));
+    const b = await cluster.start({ instance: "instance-b", databaseUrl: db.url, sim, env });
+    seen["instance-b"] = b;
+    expect(await a.stop("SIGTERM")).toBe(0);
+
+    await why(waitFor(async () => ((await leases(db))[0]?.holder === "instance-b" ? true : undefined), 30_000, "instance-b to hold the account"));
+    await why(waitFor(async () => ((await ready(b)).status === 200 ? true : undefined), 30_000, "instance-b to be ready"));
+    const owner = uniqueOwner();
+    const ids = [await text2video(b, owner, "after the move 1"), await text2video(b, owner, "after the move 2")];
+    for (const d of await why(finalStatuses(b, owner, ids, 30_000))) expect(d.url, JSON.stringify(d)).toBeString();
+    const stats = await simStats(sim);
+    expect({ logins: stats.logins, kicks: stats.kicks }, "one sign-in in all: instance-a's").toEqual({ logins: 1, kicks: 0 });
+  }, 120_000);
 });
