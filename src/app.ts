@@ -27,7 +27,6 @@ import { MEDIA_PATHS, registerMediaRoutes } from "./http/routes/media.ts";
 import type { LocalStore } from "./media/local.ts";
 import type { UploadGateOptions } from "./http/upload-gate.ts";
 import { AllowedMethods } from "./http/allowed-methods.ts";
-import { methodOf } from "./http/bun-fetch.ts";
 
 export interface AppDeps {
   videos: VideoService;
@@ -111,7 +110,7 @@ export function createApp(deps: AppDeps) {
       throw new HttpError(
         allow && !allow.includes(c.req.method)
           ? { kind: "method_not_allowed", allow }
-          : { kind: "not_found", message: `no route ${methodOf(c.req.raw)} ${c.req.path}` },
+          : { kind: "not_found", message: `no route ${c.req.method} ${c.req.path}` },
       );
     }),
   );

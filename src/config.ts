@@ -92,8 +92,9 @@ const configObject = z.object({
   /**
    * Where the signed-in browser sessions are kept: `file` (SESSION_DIR only: one machine's volume) or `postgres`
    * (also in the database, sealed with SESSION_KEY, so the instance that takes an account over needs no sign-in).
+   * Unset: `postgres` when SESSION_KEY is set, else `file` (Config.sessionStore).
    */
-  SESSION_STORE: z.preprocess(emptyAsUndefined, z.enum(["file", "postgres"]).default("file")),
+  SESSION_STORE: z.preprocess(emptyAsUndefined, z.enum(["file", "postgres"]).optional()),
   /** The secret that seals the sessions in the database (SESSION_STORE=postgres): 32 characters or more. */
   SESSION_KEY: z.preprocess(emptyAsUndefined, z.string().min(32, "must be at least 32 characters").optional()),
   /** How long a headed browser waits for a person to finish a login that needs one. */
@@ -221,6 +222,8 @@ export interface Config extends RawConfig {
   /** Every Pixverse account to drive: EMAIL/PASSWORD first, then PIXVERSE_ACCOUNTS; e-mails unique. */
   accounts: AccountCredentials[];
   sessionDir: string;
+  /** SESSION_STORE, or its default: `postgres` when SESSION_KEY is set, else `file`. */
+  sessionStore: "file" | "postgres";
   /** The operator's generation settings (PIXVERSE_MODEL …). */
   generation: GenerationSettings;
   /** What a caller may choose per request. */
@@ -259,6 +262,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     accounts: accounts.accounts,
     demo: accounts.accounts.length === 0,
     sessionDir: c.SESSION_DIR ?? `${c.DATA_DIR}/session`,
+    sessionStore: c.SESSION_STORE ?? (c.SESSION_KEY !== undefined ? "postgres" : "file"),
     generation: {
       model: c.PIXVERSE_MODEL,
       quality: c.PIXVERSE_QUALITY,

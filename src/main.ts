@@ -10,7 +10,7 @@ import { createSessionQueries } from "./db/sessions.ts";
 import { createSessionSync } from "./sidecar/session-sync.ts";
 import { createVideoRepository } from "./db/videos.ts";
 import { createVideoService } from "./videos.ts";
-import { bunFetch } from "./http/bun-fetch.ts";
+import { bunFetch, IDLE_TIMEOUT_SECONDS } from "./http/bun-fetch.ts";
 import { createApp } from "./app.ts";
 import { postgresRateLimitStores } from "./http/rate-limit.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher/dispatcher.ts";
@@ -53,7 +53,7 @@ const reconcileSettleMs = (config: Config) => config.RECONCILE_GRACE_SECONDS * 7
 async function startGenerator(config: Config, logger: Logger, metrics: Metrics, database: Database): Promise<StartedGenerator> {
   // SESSION_STORE=postgres: the sessions in the database too, so an account moves between instances signed in.
   const sessions =
-    config.SESSION_STORE === "postgres"
+    config.sessionStore === "postgres"
       ? createSessionSync({ queries: createSessionQueries(database.db), secret: config.SESSION_KEY!, logger: logger.child({ component: "sessions" }) })
       : undefined;
   if (config.GENERATOR === "none") {
@@ -340,11 +340,11 @@ async function main(): Promise<void> {
   const server = Bun.serve({
     port: config.PORT,
     hostname: config.HOST,
-    fetch: bunFetch(app.fetch),
+    fetch: bunFetch(app.fetch, IDLE_TIMEOUT_SECONDS),
     // No cap of Bun's own: a body is streamed, never buffered before a route reads it, and every route that
     // reads one bounds it with Hono's bodyLimit, which answers the contract's JSON 413 (Bun's is a bare one).
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    idleTimeout: 60,
+    idleTimeout: IDLE_TIMEOUT_SECONDS,
     development: false,
   });
   logger.info("listening", { url: `http://${config.HOST}:${server.port}`, demo: config.demo });

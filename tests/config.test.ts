@@ -119,6 +119,14 @@ test.each([
   expect((error as ConfigError).problems.join("\n")).toContain(name);
 });
 
+test("the sessions go to the database once SESSION_KEY is set, unless SESSION_STORE says file", () => {
+  const key = "a-session-key-of-at-least-32-characters";
+  expect(loadConfig({}).sessionStore).toBe("file");
+  expect(loadConfig({ SESSION_KEY: key }).sessionStore).toBe("postgres");
+  expect(loadConfig({ SESSION_KEY: key, SESSION_STORE: "file" }).sessionStore).toBe("file");
+  expect(loadConfig({ SESSION_KEY: key, SESSION_STORE: "postgres" }).sessionStore).toBe("postgres");
+});
+
 // --- API keys (API_KEYS / API_KEYS_FILE; the format is in src/http/api-keys.ts) ---
 
 const KEY_1 = "key1-0123456789abcdef";

@@ -11,10 +11,15 @@
 //   connection of the request Bun handed over, whatever request the app asks about.
 import type { Server, SocketAddress } from "bun";
 
+/** Bun.serve's idleTimeout (main.ts): a connection whose request goes unanswered this long is closed. */
+export const IDLE_TIMEOUT_SECONDS = 60;
+
 /** The connection a request came on: its address, and its idle timeout (Bun.serve's idleTimeout) changed. */
 export interface Connection {
   requestIP(req: Request): SocketAddress | null;
   timeout(req: Request, seconds: number): void;
+  /** Back to the server's idleTimeout. */
+  usualTimeout(): void;
 }
 type AppFetch = (req: Request, env: Connection) => Response | Promise<Response>;
 type BunServer = Pick<Server<undefined>, "requestIP" | "timeout">;
@@ -30,9 +35,14 @@ export function methodOf(req: Request): string {
 class OriginalConnection implements Connection {
   readonly #server: BunServer;
   readonly #original: Request;
-  constructor(server: BunServer, original: Request) {
+  readonly #idleSeconds: number;
+  constructor(server: BunServer, original: Request, idleSeconds: number) {
     this.#server = server;
     this.#original = original;
+    this.#idleSeconds = idleSeconds;
+  }
+  usualTimeout(): void {
+    this.#server.timeout(this.#original, this.#idleSeconds);
   }
   requestIP(): SocketAddress | null {
     return this.#server.requestIP(this.#original);
@@ -42,14 +52,15 @@ class OriginalConnection implements Connection {
   }
 }
 
-export function bunFetch(fetch: AppFetch): (raw: Request, server: BunServer) => Response | Promise<Response> {
+/** `idleSeconds`: the server's idleTimeout, as given to Bun.serve. */
+export function bunFetch(fetch: AppFetch, idleSeconds = IDLE_TIMEOUT_SECONDS): (raw: Request, server: BunServer) => Response | Promise<Response> {
   return (raw, server) => {
     let req = raw.url.charCodeAt(0) === 47 /* "/" */ ? new Request(`http://localhost${raw.url}`, raw) : raw;
     if (req.method === "HEAD") {
       req = new Request(req, { method: "GET" });
       headCopies.add(req);
     }
-    const answer = fetch(req, new OriginalConnection(server, raw));
+    const answer = fetch(req, new OriginalConnection(server, raw, idleSeconds));
     return raw.method === "HEAD" ? bodiless(answer) : answer;
   };
 }

@@ -32,7 +32,8 @@ export function afterValidation(limit: MiddlewareHandler<AppEnv>, uncount: (c: C
         try {
           await limit(c, done);
         } catch (e) {
-          await takeBack();
+          // The refusal is the answer, even when its count cannot be taken back (the database away).
+          await takeBack().catch(() => {});
           throw e;
         }
         return takeBack;

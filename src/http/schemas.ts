@@ -72,6 +72,9 @@ export const apphudUserIdField = requiredText("apphud_user_id", ID_MAX_LENGTH).o
   param: { required: true },
 });
 
+/** A parameter sent more than once (input.ts hands it over as an array): said so, whatever the values. */
+const twice = (field: string, v: unknown): string | null => (Array.isArray(v) ? `${field} is given more than once` : null);
+
 /** A positive integer as a string of digits or a JSON integer. Ids past 2^53 cannot exist: they map to 0 (not found). */
 export const videoIdField = z.unknown().transform((v, ctx): number => {
   if (v === undefined || v === null || v === "") {
@@ -79,7 +82,7 @@ export const videoIdField = z.unknown().transform((v, ctx): number => {
     return z.NEVER;
   }
   if (!((typeof v === "string" && /^[0-9]+$/.test(v)) || (typeof v === "number" && Number.isInteger(v))) || Number(v) < 1) {
-    ctx.addIssue({ code: "custom", message: Array.isArray(v) ? "video_id is given more than once" : "video_id must be a positive integer" });
+    ctx.addIssue({ code: "custom", message: twice("video_id", v) ?? "video_id must be a positive integer" });
     return z.NEVER;
   }
   const n = Number(v);
@@ -138,7 +141,7 @@ const choiceField = (field: string, allowed: readonly string[]) => {
   return z.unknown().transform((v, ctx): string | undefined => {
     if (notGiven(v)) return undefined;
     if (typeof v === "string" && set.has(v)) return v;
-    ctx.addIssue({ code: "custom", message });
+    ctx.addIssue({ code: "custom", message: twice(field, v) ?? message });
     return z.NEVER;
   }).optional().openapi({
     type: "string",
@@ -158,7 +161,7 @@ const durationField = (allowed: readonly number[]) => {
     if (notGiven(v)) return undefined;
     const n = wholeNumber(v);
     if (allowed.includes(n)) return n;
-    ctx.addIssue({ code: "custom", message });
+    ctx.addIssue({ code: "custom", message: twice("duration", v) ?? message });
     return z.NEVER;
   }).optional().openapi({
     type: "integer",
@@ -172,7 +175,7 @@ const seedField = z.unknown().transform((v, ctx): number | undefined => {
   if (notGiven(v)) return undefined;
   const n = wholeNumber(v);
   if (n >= 0 && n <= SEED_MAX) return n === 0 ? 0 : n; // -0 (a JSON "-0") is 0
-  ctx.addIssue({ code: "custom", message: `seed must be a whole number from 0 to ${SEED_MAX}` });
+  ctx.addIssue({ code: "custom", message: twice("seed", v) ?? `seed must be a whole number from 0 to ${SEED_MAX}` });
   return z.NEVER;
 }).optional().openapi({
   type: "integer",

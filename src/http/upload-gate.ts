@@ -120,18 +120,24 @@ export function uploadGate(options: UploadGateOptions): MiddlewareHandler<AppEnv
     });
   }
 
-  // Bun closes a connection whose request has not been answered within Bun.serve's idleTimeout (60 s), body
-  // data or not: an upload's connection gets the whole wait and read, and a little for storing it.
+  // Bun closes a connection whose request has not been answered within Bun.serve's idleTimeout, body data or
+  // not: an upload's connection gets the whole wait and read, and a little for storing it; once answered, the
+  // usual timeout again (a kept-alive connection is not held open longer for having uploaded).
   const idleSeconds = Math.ceil((options.waitMs + options.readMs) / 1000) + STORE_SECONDS;
   return async (c, next) => {
-    c.env?.timeout?.(c.req.raw, idleSeconds);
-    if (free > 0) free--;
-    else await waitForSlot(c);
+    const raw = c.req.raw;
+    c.env?.timeout?.(raw, idleSeconds);
     try {
-      withReadDeadline(c, options.readMs);
-      await next();
+      if (free > 0) free--;
+      else await waitForSlot(c);
+      try {
+        withReadDeadline(c, options.readMs);
+        await next();
+      } finally {
+        release();
+      }
     } finally {
-      release();
+      c.env?.usualTimeout?.();
     }
   };
 }

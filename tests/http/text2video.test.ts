@@ -1,7 +1,7 @@
 // POST /text2video against the contract: every boundary of its three parameters, every way of sending them,
 // and the exact answer. One PGlite for the file; every test uses its own owner.
 import { describe, expect, test } from "bun:test";
-import { buildApp, jsonPost, OWNER } from "../support/app.ts";
+import { buildApp, jsonPost, OWNER, TEST_ALLOWED } from "../support/app.ts";
 import { expectError, expectInvalid, multipartPost, sharedPglite, uniqueOwner, urlencodedPost, videoIdOf } from "./helpers.ts";
 
 const db = sharedPglite();
@@ -87,8 +87,20 @@ describe("POST /text2video missing, blank and non-string fields", () => {
       const body = await expectInvalid(await app.request(path + query, init), "apphud_user_id");
       expect(body.message).toBe("apphud_user_id is given more than once");
     }
-    // Even with the same value in both: which one was meant is not for the service to guess.
-    await expectInvalid(await app.request(`/text2video?prompt=same`, jsonPost("/text2video", { ...owner, prompt: "same" })[1]), "prompt");
+    // Even with the same value in both: which one was meant is not for the service to guess. Every field says so.
+    const same: Record<string, string> = {
+      prompt: "same",
+      model: TEST_ALLOWED.models[0]!,
+      quality: TEST_ALLOWED.qualities[0]!,
+      duration: String(TEST_ALLOWED.durations[0]!),
+      aspect_ratio: TEST_ALLOWED.aspectRatios[0]!,
+      seed: "1",
+      negative_prompt: "rain",
+    };
+    for (const [field, value] of Object.entries(same)) {
+      const res = await app.request(`/text2video?${field}=${encodeURIComponent(value)}`, jsonPost("/text2video", { ...owner, prompt: "a fox", [field]: value })[1]);
+      expect((await expectInvalid(res, field)).message).toBe(`${field} is given more than once`);
+    }
     const stored = await db().db.execute(`select count(*)::int as n from videos where apphud_user_id like '${owner.apphud_user_id}%'`);
     expect(Number(stored.rows[0]!.n)).toBe(0);
   });

@@ -158,7 +158,8 @@ export function registerGenerateRoutes(app: OpenAPIHono<AppEnv>, deps: GenerateD
     // Bad input is never counted (the 400s and 413s before it were not): an image refused for its bytes takes
     // its count back. A keyed request is counted only when it makes a video, later.
     const image = await acceptImage(file).catch(async (e: unknown) => {
-      if (key === undefined) await uncount(c);
+      // A count that cannot be taken back (the database away) stays: the answer is still the image's.
+      if (key === undefined) await uncount(c).catch(() => {});
       throw e;
     });
     if (key !== undefined) {

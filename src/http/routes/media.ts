@@ -3,7 +3,8 @@
 // (media/keys.ts) and anything that is not exactly such a name is a 404 before the disk is touched, so no
 // path can leave DATA_DIR/media. A file never changes once written: cached for a year as immutable, with an
 // ETag. One byte range per request (206 with Content-Range; 416 outside the file); Bun sends the bytes from
-// the file itself (a file slice, no copy in memory). HEAD is Hono's: the GET answer without its body.
+// the file itself (a file slice, no copy in memory). HEAD is the GET answer without its body, with its length
+// (src/http/bun-fetch.ts).
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.ts";
