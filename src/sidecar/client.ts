@@ -98,6 +98,8 @@ export function createSidecarGenerator(opts: SidecarOptions): SidecarGenerator {
 const ENTRY = fileURLToPath(new URL("./main.ts", import.meta.url));
 // A child that lived this long before dying starts the backoff afresh.
 const STABLE_UPTIME_MS = 60_000;
+/** The longest a session's restore (before a start) or last save (at close) is waited for. */
+const SESSION_SYNC_MS = 3_000;
 // Jobs whose submission outcome became unknown here, remembered for the settle window of reconcile.
 const UNKNOWN_MEMORY = 10_000;
 
@@ -138,6 +140,8 @@ export class SidecarGenerator implements VideoGenerator {
   /** The active set the child last confirmed; null while it is not initialised. */
   private childActive: string | null = null;
   private pushing: Promise<void> | null = null;
+  /** SESSION_STORE=postgres: saves on their way to the database (close() waits for them). */
+  private readonly savingSessions = new Set<Promise<void>>();
   private crashes = 0;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly healthTimer: ReturnType<typeof setInterval>;
@@ -311,6 +315,9 @@ export class SidecarGenerator implements VideoGenerator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A session saved just before the stop reaches the database before the leases are released (main.ts
+    // stops the generator first), so the next holder goes on with it.
+    await within(Promise.all(this.savingSessions), SESSION_SYNC_MS, undefined);
     clearInterval(this.healthTimer);
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const child = this.child;
@@ -490,14 +497,26 @@ export class SidecarGenerator implements VideoGenerator {
   private setAccounts(accounts: AccountStatus[]): void {
     this.accounts = accounts;
     // A sign-in saved the session file: keep it in the database too (a file not changed since is not sent).
-    for (const a of accounts) if (a.state === "ready" && this.active.has(a.email)) void this.opts.sessions?.save(a.email, this.sessionFileOf(a.email));
+    const sessions = this.opts.sessions;
+    if (sessions) {
+      for (const a of accounts) {
+        if (a.state !== "ready" || !this.active.has(a.email)) continue;
+        const saving = sessions.save(a.email, this.sessionFileOf(a.email));
+        this.savingSessions.add(saving);
+        void saving.finally(() => this.savingSessions.delete(saving));
+      }
+    }
     this.opts.metrics?.accounts(accounts.map((a) => ({ account: maskEmail(a.email), state: a.state, detail: a.detail, credits: a.credits })));
   }
 
-  /** Before the child drives these accounts: their sessions from the database where newer than the files. */
+  /**
+   * Before the child drives these accounts: their sessions from the database where newer than the files, at
+   * once and bounded (a database that does not answer costs a sign-in, not a stalled start).
+   */
   private async restoreSessions(accounts: readonly string[]): Promise<void> {
-    if (!this.opts.sessions) return;
-    for (const email of accounts) await this.opts.sessions.restore(email, this.sessionFileOf(email));
+    const sessions = this.opts.sessions;
+    if (!sessions) return;
+    await Promise.all(accounts.map((email) => within(sessions.restore(email, this.sessionFileOf(email)), SESSION_SYNC_MS, undefined)));
   }
 
   private takePending(id: number): Pending | undefined {

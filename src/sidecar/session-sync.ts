@@ -6,9 +6,9 @@
 //   file when it is newer than the file (or there is none);
 // - save(), when the account is ready after a sign-in: the file, when it changed since last seen, goes
 //   to the database.
-// Sealed with AES-256-GCM under a key derived from SESSION_KEY, bound to the row's key: the database alone
+// Sealed with AES-256-GCM under a key derived from SESSION_KEY (scrypt), bound to the row's key: the database alone
 // gives no one a Pixverse session. A failure either way is logged, never thrown: the cost is one sign-in.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
 import { chmod, mkdir, readFile, rename, stat, utimes, writeFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import type { SessionQueries } from "../db/sessions.ts";
@@ -29,11 +29,14 @@ export interface SessionSyncOptions {
 }
 
 const VERSION = 1;
+/** Fixed: one key per SESSION_KEY (each sealed session has its own random IV). */
+const KEY_SALT = "pixverse-video-api/account_sessions/v1";
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 export function createSessionSync(o: SessionSyncOptions): SessionSync {
-  const key = createHash("sha256").update(o.secret).digest();
+  // scrypt, once: a guessable SESSION_KEY is still slow to try against a copy of the database.
+  const key = scryptSync(o.secret, KEY_SALT, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
   // The file's mtime as last written or read here: a file that has not changed since is not sent again.
   const seen = new Map<string, number>();
 

@@ -42,6 +42,7 @@ interface Setup {
   tuning?: SidecarOptions["tuning"];
   /** The accounts this instance holds the lease of; default: the one account. */
   active?: string[];
+  sessions?: SidecarOptions["sessions"];
 }
 
 async function sidecar(setup: Setup = {}): Promise<{ gen: SidecarGenerator; dataDir: string }> {
@@ -57,6 +58,7 @@ async function sidecar(setup: Setup = {}): Promise<{ gen: SidecarGenerator; data
     timeouts: { healthIntervalMs: 300, ...setup.timeouts },
     restart: { initialMs: 100, maxMs: 1_000 },
     tuning: { actionTimeoutMs: 5_000, navigationTimeoutMs: 10_000, reloginCooldownMs: 0, signInWaitMs: 15_000, ...setup.tuning },
+    sessions: setup.sessions,
   });
   generators.push(gen);
   // This instance holds the account's lease (the keeper's part in the service).
@@ -114,6 +116,22 @@ test("a second sidecar started with the same session directory does not log in a
   expect(second.gen.health().detail).toContain("saved session reused");
   expect((await stats(sim)).logins).toBe(1);
   expect((await second.gen.submit({ account: EMAIL, jobId: 1, kind: "t2v", prompt: "no second login", settings: TEST_SETTINGS })).ok).toBe(true);
+});
+
+test("SESSION_STORE=postgres with a database that does not answer: the account still starts (signing in), and each sign-in's session is offered to it", async () => {
+  const saved: string[] = [];
+  const { gen } = await sidecar({
+    sessions: {
+      restore: () => new Promise<void>(() => {}),
+      save: async (email, file) => {
+        saved.push(`${email} ${file.split("/").at(-1)}`);
+      },
+    },
+  });
+  await untilHealth(gen, "ready");
+  expect((await stats(sim)).logins).toBe(1);
+  expect(saved.length).toBeGreaterThan(0);
+  expect(saved[0]).toMatch(/^ops@example\.com pixverse-[0-9a-f]{24}\.json$/);
 });
 
 test("kill -9 of the sidecar between click and answer: unknown_outcome, a new sidecar, and reconcile finds the one video", async () => {
