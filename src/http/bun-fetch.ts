@@ -18,8 +18,8 @@ export const IDLE_TIMEOUT_SECONDS = 60;
 export interface Connection {
   requestIP(req: Request): SocketAddress | null;
   timeout(req: Request, seconds: number): void;
-  /** Back to the server's idleTimeout. */
-  usualTimeout(): void;
+  /** Back to the server's idleTimeout (given for the requests that may change it: not a plain GET). */
+  usualTimeout?(): void;
 }
 type AppFetch = (req: Request, env: Connection) => Response | Promise<Response>;
 type BunServer = Pick<Server<undefined>, "requestIP" | "timeout">;
@@ -60,6 +60,8 @@ export function bunFetch(fetch: AppFetch, idleSeconds = IDLE_TIMEOUT_SECONDS): (
       req = new Request(req, { method: "GET" });
       headCopies.add(req);
     }
+    // A GET served as it came (get_status, the hot path) has nothing to map: Bun's server itself.
+    if (req === raw && raw.method === "GET") return fetch(raw, server);
     const answer = fetch(req, new OriginalConnection(server, raw, idleSeconds));
     return raw.method === "HEAD" ? bodiless(answer) : answer;
   };

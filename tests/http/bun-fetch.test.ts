@@ -75,6 +75,18 @@ test("a relative URL (no usable Host) is served as sent to localhost, with the c
   expect(seen[0]).toMatchObject({ url: "http://localhost/json?a=1", address: "203.0.113.7", as: "GET" });
 });
 
+test("a GET as it came reaches the app with Bun's server itself as its connection (nothing made per request)", async () => {
+  let env: unknown = null;
+  const fetch = bunFetch((_req, e) => {
+    env = e;
+    return new Response("ok");
+  });
+  const req = new Request("http://h/get_status?video_id=1");
+  const server = serverFor(req);
+  await fetch(req, server);
+  expect(env).toBe(server);
+});
+
 test("any other request reaches the app as it came", async () => {
   let got: Request | null = null;
   const fetch = bunFetch((req) => {
