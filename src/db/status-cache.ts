@@ -3,8 +3,9 @@
 // (/admin), so it is re-read only after `settledMaxAgeMs` (a minute: the requeue is seen by every instance
 // within it); any other is re-read once its entry is older than `maxAgeMs` (another instance may have moved
 // it; Pixverse may still delete a delivered video). This instance's own changes are seen at once (forget). Concurrent reads
-// of one id share one database read. A change that overtakes a read in flight (the read may predate it, so it is
-// not kept) has the row read again at once, so a video a client has just been answered about stays known here.
+// of one id share one database read. A change that overtakes a read in flight (the read may predate it) leaves
+// what it read stale at once: the next read goes to the database, and only an outage is answered from it, so a
+// video a client has just been answered about stays known here.
 // While the database is unreachable (isDatabaseUnavailable), a refresh that fails serves the last row read
 // instead of the error, for up to `staleIfUnavailableMs` after that read (a stale answer beats none; a settled
 // one is exact anyway), and the next attempt for that id waits `maxAgeMs`, so polls do not hammer a database
@@ -30,13 +31,14 @@ export const STALE_IF_UNAVAILABLE_MS = 10 * 60_000;
 
 export function createStatusCache(load: (id: number) => Promise<StatusRow | null>, options: StatusCacheOptions) {
   // `readAt`: when the row was last read from the database (a stale row served in an outage keeps it).
-  type Entry = { row: StatusRow | null; readAt: number };
+  type Entry = { row: StatusRow | null; readAt: number; overtaken?: true };
   const now = options.now ?? (() => performance.now());
   const staleIfUnavailableMs = options.staleIfUnavailableMs ?? STALE_IF_UNAVAILABLE_MS;
   const settledMaxAgeMs = Math.max(options.settledMaxAgeMs ?? 60_000, options.maxAgeMs);
   const origin = now();
-  // Reads in flight by id (a forget() may start a second while the first runs).
-  const reading = new Map<number, number>();
+  // Ids with a read in flight (one at most: lru-cache shares it), and those of them a change overtook.
+  const reading = new Set<number>();
+  const overtaken = new Set<number>();
 
   const entries = new LRUCache<number, Entry>({
     max: options.maxEntries,
@@ -48,48 +50,53 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
     // A stale entry stays (unanswered) for the outage fallback below, also when a refresh fails otherwise.
     noDeleteOnStaleGet: true,
     noDeleteOnFetchRejection: true,
-    // forget() during a read aborts it in lru-cache's eyes: the reader still gets what it read, and since
-    // the entry no longer holds that read, what it read is not stored.
+    // An entry deleted during its read (evicted) aborts the read in lru-cache's eyes: the reader still gets
+    // what it read, and since the entry no longer holds that read, what it read is not stored.
     ignoreFetchAbort: true,
     async fetchMethod(id, stale, { options: set }) {
-      reading.set(id, (reading.get(id) ?? 0) + 1);
+      reading.add(id);
       try {
         const row = await load(id);
         if (row && isSettled(row.state)) set.ttl = settledMaxAgeMs;
-        return { row, readAt: now() };
+        // Overtaken by this instance's change (forget): kept, but never an answer of its own (peek, get).
+        return overtaken.has(id) ? { row, readAt: now(), overtaken: true } : { row, readAt: now() };
       } catch (e) {
         // Unreachable database: the last row read, while it is not too old (forget() removed any entry this
         // instance made stale), kept for another maxAgeMs before the next attempt. Anything else, or nothing
         // known, is the caller's error.
-        if (stale?.row && isDatabaseUnavailable(e) && now() - stale.readAt < staleIfUnavailableMs) return stale;
+        if (stale?.row && isDatabaseUnavailable(e) && now() - stale.readAt < staleIfUnavailableMs) return { row: stale.row, readAt: stale.readAt };
         throw e;
       } finally {
-        const n = reading.get(id)! - 1;
-        if (n === 0) reading.delete(id);
-        else reading.set(id, n);
+        reading.delete(id);
+        overtaken.delete(id);
       }
     },
   });
 
   /** The cached answer when it may still be given; undefined when the database must be read. */
   function peek(id: number): StatusRow | null | undefined {
-    return entries.get(id)?.row;
+    const entry = entries.get(id);
+    return entry && !entry.overtaken ? entry.row : undefined;
   }
 
   return {
     peek,
     async get(id: number): Promise<StatusRow | null> {
-      const entry = await entries.fetch(id);
+      // An overtaken entry is read again (and stays the fallback if the database is away).
+      const entry = await entries.fetch(id, entries.peek(id)?.overtaken ? { forceRefresh: true } : undefined);
       // fetchMethod always answers an entry or throws; lru-cache answers undefined only for an aborted
       // fetch that is not ignored, or a fetchMethod that gave nothing.
       if (!entry) throw new Error(`status cache: no answer for video ${id}`);
       return entry.row;
     },
-    /** This instance changed the row: forget it, so the next read sees the database. */
+    /**
+     * This instance changed the row: the next read sees the database. A read in flight is left to finish (and
+     * to be stale at once): deleting it would leave nothing to serve in an outage, not even the answer its
+     * reader was just given.
+     */
     forget(id: number): void {
-      entries.delete(id);
-      // Without this, a poll answered by the overtaken read would leave nothing to serve in an outage.
-      if (reading.has(id)) entries.fetch(id).catch(() => {});
+      if (reading.has(id)) overtaken.add(id);
+      else entries.delete(id);
     },
     size: () => entries.size,
   };

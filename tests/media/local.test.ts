@@ -164,8 +164,9 @@ describeEachDatabase("MEDIA_STORE=local", (db) => {
     // Every attempt fails; the job's deadline is close (its copy grace is 2 × 100 ms + 20 ms).
     const s = await setup(db(), { timeoutMs: 100, deadlineMarginMs: 0, backoffBaseMs: 20 });
     const id = await submitted(db(), s);
-    // Close, but far enough that a loaded machine reaches Pixverse's "done" before it (0.6 s was missed in CI).
-    await db().db.execute(sql`update videos set deadline_at = now() + interval '2 seconds' where id = ${id}`);
+    // Close, but far enough that a loaded machine reaches Pixverse's "done" before it (0.6 s and 2 s were
+    // missed in CI, the job failing at its deadline before the poll saw it done).
+    await db().db.execute(sql`update videos set deadline_at = now() + interval '4 seconds' where id = ${id}`);
     await s.finishAtPixverse(id, origin);
     origin.fail(1_000_000, 500);
     await s.dispatcher.runOnce();
@@ -270,8 +271,9 @@ describeEachDatabase("MEDIA_STORE=local", (db) => {
     // Every frame download is refused (nothing listens on port 9); the deadline leaves room for a few attempts.
     const s = await setup(db(), { timeoutMs: 100, deadlineMarginMs: 0, backoffBaseMs: 20 });
     const id = await submitted(db(), s);
-    // Close, but far enough that a loaded machine reaches Pixverse's "done" before it (0.6 s was missed in CI).
-    await db().db.execute(sql`update videos set deadline_at = now() + interval '2 seconds' where id = ${id}`);
+    // Close, but far enough that a loaded machine reaches Pixverse's "done" before it (0.6 s and 2 s were
+    // missed in CI, the job failing at its deadline before the poll saw it done).
+    await db().db.execute(sql`update videos set deadline_at = now() + interval '4 seconds' where id = ${id}`);
     await s.finishAtPixverse(id, origin, "http://127.0.0.1:9/f/1.jpg");
     await s.dispatcher.runOnce();
     await settle(s, id);
