@@ -61,9 +61,9 @@ export function createStatusCache(load: (id: number) => Promise<StatusRow | null
         // Overtaken by this instance's change (forget): kept, but never an answer of its own (peek, get).
         return overtaken.has(id) ? { row, readAt: now(), overtaken: true } : { row, readAt: now() };
       } catch (e) {
-        // Unreachable database: the last row read, while it is not too old (forget() removed any entry this
-        // instance made stale), kept for another maxAgeMs before the next attempt. Anything else, or nothing
-        // known, is the caller's error.
+        // Unreachable database: the last row read (an overtaken one included), while it is not too old, kept
+        // as an ordinary entry for another maxAgeMs before the next attempt. Anything else, or nothing known,
+        // is the caller's error.
         if (stale?.row && isDatabaseUnavailable(e) && now() - stale.readAt < staleIfUnavailableMs) return { row: stale.row, readAt: stale.readAt };
         throw e;
       } finally {

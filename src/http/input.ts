@@ -1,7 +1,7 @@
 // The POST routes' parameters, from wherever the contract allows them (docs/API.md: "every parameter may come
 // as a JSON body, an application/x-www-form-urlencoded or multipart/form-data body, or the query string"),
-// merged into one object (a parameter in both is given twice: a 400, as when it repeats in one) and validated by the route's zod schema, the same one
-// the OpenAPI document shows for the route's body. zod-openapi's own body validators check each part alone
+// merged into one object (a parameter in both is given twice: a 400, as when it repeats in one) and validated
+// by the route's zod schema, the same one the OpenAPI document shows for the route's body. zod-openapi's own body validators check each part alone
 // and would refuse a request whose ids are in the query string and whose prompt is in the body, so this
 // middleware takes their place for the POST routes.
 // Bodies are read through Hono's request (its body cache), after the route's bodyLimit has bounded them.

@@ -1,7 +1,8 @@
 // The browser: one Chromium forced to English, one context per account, and the account's signed-in
 // session (storage state) kept on disk with owner-only permissions so that a restart does not log in again.
-import { chmod, mkdir, rename, stat, writeFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { writeSessionFile } from "./session-file.ts";
 
 /** Chromium flags: English UI (`--lang`), and no background chatter that costs memory or network. */
 export const CHROMIUM_ARGS = [
@@ -145,13 +146,7 @@ export async function sessionExists(path: string): Promise<boolean> {
   }
 }
 
-/** Save the context's cookies and local storage: directory 0700, file 0600, written atomically. */
-export async function saveSession(context: BrowserContext, path: string, sessionDir: string): Promise<void> {
-  await mkdir(sessionDir, { recursive: true, mode: 0o700 });
-  await chmod(sessionDir, 0o700);
-  const state = await context.storageState();
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
+/** Save the context's cookies and local storage (owner-only, atomically: writeSessionFile). */
+export async function saveSession(context: BrowserContext, path: string): Promise<void> {
+  await writeSessionFile(path, JSON.stringify(await context.storageState()));
 }

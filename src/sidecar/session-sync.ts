@@ -9,11 +9,12 @@
 // Sealed with AES-256-GCM under a key derived from SESSION_KEY (scrypt), bound to the row's key: the database alone
 // gives no one a Pixverse session. A failure either way is logged, never thrown: the cost is one sign-in.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
-import { chmod, mkdir, readFile, rename, stat, utimes, writeFile } from "node:fs/promises";
-import { basename, dirname } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { basename } from "node:path";
 import type { SessionQueries } from "../db/sessions.ts";
 import type { Logger } from "../log.ts";
 import { maskEmail } from "./mask.ts";
+import { writeSessionFile } from "./session-file.ts";
 
 /** `file`: the account's session file (sessionFile(): its name is the row's key, never the e-mail). */
 export interface SessionSync {
@@ -73,14 +74,8 @@ export function createSessionSync(o: SessionSyncOptions): SessionSync {
           o.logger.warn("the stored session could not be opened (was SESSION_KEY changed?); the account signs in instead", { account: maskEmail(email) });
           return;
         }
-        // Directory 0700, file 0600, written atomically, dated as saved: not sent back as a change.
-        const dir = dirname(path);
-        await mkdir(dir, { recursive: true, mode: 0o700 });
-        const tmp = `${path}.${process.pid}.restore`;
-        await writeFile(tmp, plain, { mode: 0o600 });
-        await chmod(tmp, 0o600);
-        await utimes(tmp, row.savedAt, row.savedAt);
-        await rename(tmp, path);
+        // Dated as saved: not sent back as a change.
+        await writeSessionFile(path, plain, row.savedAt);
         seen.set(email, (await mtimeOf(path)) ?? row.savedAt.getTime());
         o.logger.info("session restored from the database", { account: maskEmail(email), saved_at: row.savedAt.toISOString() });
       } catch (e) {

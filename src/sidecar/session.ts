@@ -289,7 +289,7 @@ export class AccountSession {
         return false;
       }
       if (!(await this.token())) throw new Error("login answered success but no token cookie (_ai_token / ai_token) was set");
-      await saveSession(this.context, this.sessionPath, this.settings.sessionDir);
+      await saveSession(this.context, this.sessionPath);
       await page.close().catch(() => undefined);
       this.loginPage = null;
       this.log.info("signed in; session saved", { sessionFile: this.sessionPath });
